@@ -229,8 +229,9 @@ unsafe extern "C" fn api_usage(state: *const c_void) -> JsonResult {
 macro_rules! export_plugin {
     (name = $name:expr, version = $version:expr $(,)?) => {
         #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
         #[no_mangle]
-        pub static _as_rootmod__lib_header: $crate::abi_stable::library::LibHeader = {
+        pub static _1as_0lib_1header_0root_bmodule_bloader: $crate::abi_stable::library::LibHeader = {
             extern "C" fn orderlink_root_module() -> $crate::abi_stable::library::RootModuleResult {
                 fn build() -> $crate::abi::PluginModuleRef {
                     $crate::sdk::export::root_module($name, $version)
@@ -246,4 +247,15 @@ macro_rules! export_plugin {
             }
         };
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exported_symbol_is_the_one_abi_stable_looks_up() {
+        assert_eq!(
+            abi_stable::library::ROOT_MODULE_LOADER_NAME,
+            "_1as_0lib_1header_0root_bmodule_bloader"
+        );
+    }
 }

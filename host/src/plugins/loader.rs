@@ -1,0 +1,153 @@
+//! Loads every plugin library in the plugin directories and any explicit paths, side by side,
+//! and reports each problem without stopping: a file that is not a shared library, a library that
+//! is not a plugin, a plugin built for another ABI, a plugin that fails or panics while loading,
+//! two plugins claiming one connector name.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use orderlink_plugin_api::client::PluginLibrary;
+use orderlink_plugin_api::model::ConnectorInfo;
+
+/// One plugin that could not be used, or one connector of it that was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginProblem {
+    /// The file concerned.
+    pub path: PathBuf,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl std::fmt::Display for PluginProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The plugins found, and the problems met while loading them.
+#[derive(Debug, Default)]
+pub struct PluginSet {
+    /// Loaded plugin libraries, in load order.
+    pub plugins: Vec<PluginLibrary>,
+    /// Which plugin (index into `plugins`) provides each connector name.
+    connectors: BTreeMap<String, usize>,
+    /// Everything that went wrong.
+    pub problems: Vec<PluginProblem>,
+}
+
+/// The default plugin directory: `$ORDERLINK_PLUGIN_DIR`, else `plugins/` beside the executable
+/// if it exists, else the executable's own directory.
+pub fn default_plugin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ORDERLINK_PLUGIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let beside = exe_dir.join("plugins");
+    if beside.is_dir() {
+        beside
+    } else {
+        exe_dir
+    }
+}
+
+fn is_library_name(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(std::env::consts::DLL_SUFFIX))
+}
+
+impl PluginSet {
+    /// Loads the shared libraries in each directory (files ending in the platform's library
+    /// suffix, in name order), then each explicit file.
+    pub fn load(dirs: &[PathBuf], files: &[PathBuf]) -> PluginSet {
+        let mut set = PluginSet::default();
+        for dir in dirs {
+            match std::fs::read_dir(dir) {
+                Ok(entries) => {
+                    let mut paths: Vec<PathBuf> = entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.is_file() && is_library_name(p))
+                        .collect();
+                    paths.sort();
+                    for path in paths {
+                        set.load_one(&path);
+                    }
+                }
+                Err(e) => set.problems.push(PluginProblem {
+                    path: dir.clone(),
+                    message: format!("{}: cannot read plugin directory: {e}", dir.display()),
+                }),
+            }
+        }
+        for file in files {
+            set.load_one(file);
+        }
+        set
+    }
+
+    fn load_one(&mut self, path: &Path) {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if self
+            .plugins
+            .iter()
+            .any(|p| p.path().canonicalize().ok().as_deref() == Some(canonical.as_path()))
+        {
+            return;
+        }
+        let library = match PluginLibrary::load(path) {
+            Ok(lib) => lib,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "plugin skipped: {e}");
+                self.problems.push(PluginProblem {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                });
+                return;
+            }
+        };
+        let index = self.plugins.len();
+        for c in &library.manifest().connectors {
+            match self.connectors.get(&c.name) {
+                Some(&other) => {
+                    let first = &self.plugins[other];
+                    let message = format!(
+                        "{}: connector `{}` is already provided by plugin `{}` ({}); this one is ignored",
+                        path.display(),
+                        c.name,
+                        first.manifest().plugin,
+                        first.path().display()
+                    );
+                    tracing::warn!("{message}");
+                    self.problems.push(PluginProblem {
+                        path: path.to_path_buf(),
+                        message,
+                    });
+                }
+                None => {
+                    self.connectors.insert(c.name.clone(), index);
+                }
+            }
+        }
+        self.plugins.push(library);
+    }
+
+    /// The plugin that provides a connector, and the connector's description.
+    pub fn connector(&self, name: &str) -> Option<(&PluginLibrary, &ConnectorInfo)> {
+        let lib = &self.plugins[*self.connectors.get(name)?];
+        let info = lib.manifest().connectors.iter().find(|c| c.name == name)?;
+        Some((lib, info))
+    }
+
+    /// Every usable connector name, sorted.
+    pub fn connector_names(&self) -> Vec<&str> {
+        self.connectors.keys().map(String::as_str).collect()
+    }
+
+    /// Whether the given plugin's connector is the one in use (not shadowed by a duplicate).
+    pub fn is_active(&self, plugin_index: usize, connector: &str) -> bool {
+        self.connectors.get(connector) == Some(&plugin_index)
+    }
+}

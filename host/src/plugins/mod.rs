@@ -1,0 +1,5 @@
+//! Finding and loading connector plugins.
+
+pub mod loader;
+
+pub use loader::{PluginProblem, PluginSet};
