@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use orderlink::cli::{self, BadInput, Cli, EXIT_BAD_INPUT, EXIT_FAILURE};
+use orderlink_plugin_api::{ConnectorError, ErrorKind};
 use tracing_subscriber::EnvFilter;
 
 fn init_logging(cli: &Cli) {
@@ -31,7 +32,11 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<BadInput>().is_some() {
+            let config_error = e
+                .chain()
+                .filter_map(|c| c.downcast_ref::<ConnectorError>())
+                .any(|c| c.kind == ErrorKind::Config);
+            if e.downcast_ref::<BadInput>().is_some() || config_error {
                 ExitCode::from(EXIT_BAD_INPUT)
             } else {
                 ExitCode::from(EXIT_FAILURE)

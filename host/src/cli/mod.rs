@@ -1,5 +1,6 @@
 //! The `orderlink` command line: argument parsing and one module per command.
 
+pub mod connector_cmd;
 pub mod plugins_cmd;
 
 use std::path::PathBuf;
@@ -58,11 +59,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Drive one connector by hand: check, vocabulary, changes, read, apply (prints JSON).
+    Connector(connector_cmd::ConnectorArgs),
 }
 
 /// Runs the parsed command; the binary maps the error to an exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Plugins { plugins, json } => plugins_cmd::run(&plugins, json),
+        Command::Connector(args) => connector_cmd::run(&args),
     }
 }
