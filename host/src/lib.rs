@@ -2,4 +2,8 @@
 //! endpoints of each configured link.
 
 pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod mapping;
 pub mod plugins;
+pub mod store;

@@ -113,6 +113,10 @@ pub struct StatusInfo {
     /// A closed (final) status: the system refuses or should not get further changes.
     #[serde(default)]
     pub closed: bool,
+    /// A status a mapping may leave out (rarely used, e.g. enova365 `Odrzucony`); every other
+    /// status of an ERP must be mapped for the direction into the shop.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// The statuses a connector's system knows.

@@ -57,13 +57,23 @@ pub mod artifacts {
     }
 
     /// The path of a plugin library built in this workspace, by its lib name
-    /// (`orderlink_idosell` → `target/debug/liborderlink_idosell.so`). Panics if missing.
+    /// (`orderlink_idosell` → `target/debug/liborderlink_idosell.so`). `cargo test` builds a
+    /// library crate's cdylib into `deps/` without copying it up, so of `target/debug/` and
+    /// `target/debug/deps/` the most recently built file wins. Panics if missing.
     pub fn cdylib(lib_name: &str) -> PathBuf {
-        existing(profile_dir().join(format!(
+        let file = format!(
             "{}{lib_name}{}",
             std::env::consts::DLL_PREFIX,
             std::env::consts::DLL_SUFFIX
-        )))
+        );
+        let dir = profile_dir();
+        let built = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let (top, deps) = (dir.join(&file), dir.join("deps").join(&file));
+        match (built(&top), built(&deps)) {
+            (Some(t), Some(d)) if d > t => deps,
+            (None, Some(_)) => deps,
+            _ => existing(top),
+        }
     }
 
     /// The path of a binary built in this workspace. Panics if missing.

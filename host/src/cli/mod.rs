@@ -1,7 +1,12 @@
 //! The `orderlink` command line: argument parsing and one module per command.
 
+pub mod check_cmd;
 pub mod connector_cmd;
+pub mod context;
+pub mod mapping_cmd;
 pub mod plugins_cmd;
+pub mod status_cmd;
+pub mod sync_cmd;
 
 use std::path::PathBuf;
 
@@ -61,6 +66,86 @@ pub enum Command {
     },
     /// Drive one connector by hand: check, vocabulary, changes, read, apply (prints JSON).
     Connector(connector_cmd::ConnectorArgs),
+    /// Check the config, the mapping, the plugins and that each endpoint answers. Writes nothing.
+    Check {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Run one sync cycle and print what changed (or would change).
+    Sync {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// One cycle, then exit (the only mode of `sync`; `run` keeps going).
+        #[arg(long)]
+        once: bool,
+        /// Only this link (also runs a link whose sync is off).
+        #[arg(long)]
+        link: Option<String>,
+        /// Decide, but write nothing anywhere.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Keep every enabled link in sync until SIGTERM or Ctrl-C.
+    Run {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Per link: enabled, direction, last cycle, changes applied, pending, dead letters, last error.
+    Status {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List, retry or discard writes that failed for good.
+    DeadLetters {
+        /// The config file.
+        #[arg(long, short, global = true)]
+        config: PathBuf,
+        /// What to do.
+        #[command(subcommand)]
+        action: status_cmd::DeadLetterAction,
+    },
+    /// The audit trail of one order: every status orderlink wrote or left alone, and why.
+    History {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The order key (e.g. the IdoSell order serial number).
+        #[arg(long)]
+        order: String,
+        /// Only this link.
+        #[arg(long)]
+        link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the status mapping.
+    Mapping {
+        /// What to show.
+        #[command(subcommand)]
+        action: MappingAction,
+    },
+}
+
+/// `orderlink mapping` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MappingAction {
+    /// Print each link's mapping tables side by side.
+    Show {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Only this link.
+        #[arg(long)]
+        link: Option<String>,
+    },
 }
 
 /// Runs the parsed command; the binary maps the error to an exit code.
@@ -68,5 +153,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Plugins { plugins, json } => plugins_cmd::run(&plugins, json),
         Command::Connector(args) => connector_cmd::run(&args),
+        Command::Check { config } => check_cmd::run(&config),
+        Command::Sync { config, once: _, link, dry_run } => sync_cmd::sync_once(&config, link.as_deref(), dry_run),
+        Command::Run { config } => sync_cmd::run_forever(&config),
+        Command::Status { config, json } => status_cmd::status(&config, json),
+        Command::DeadLetters { config, action } => status_cmd::dead_letters(&config, &action),
+        Command::History { config, order, link, json } => status_cmd::history(&config, &order, link.as_deref(), json),
+        Command::Mapping { action: MappingAction::Show { config, link } } => mapping_cmd::show(&config, link.as_deref()),
     }
 }

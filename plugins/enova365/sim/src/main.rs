@@ -1,1 +1,149 @@
-fn main() {}
+//! `enova365-sim`: a simulator of the enova365 WebAPI server with the orderlink order service.
+//!
+//! Prints `listening on http://127.0.0.1:PORT` on stdout once ready; logs go to stderr.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::Parser;
+use enova365_sim::faults::{FaultRates, DEFAULT_SLOW_MS};
+use enova365_sim::seed::{seed, SeedRequest};
+use enova365_sim::{app, server, AppState, Credentials, SimOptions, DEFAULT_SERVICE};
+use tokio::net::TcpListener;
+
+/// A simulator of the enova365 WebAPI server with the orderlink order service installed.
+#[derive(Debug, Parser)]
+#[command(name = "enova365-sim", version)]
+struct Cli {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// The database (`DatabaseHandle`) it accepts.
+    #[arg(long, default_value = "Firma")]
+    database: String,
+    /// The operator it accepts.
+    #[arg(long, default_value = "Administrator")]
+    operator: String,
+    /// The operator's password.
+    #[arg(long, env = "ENOVA365_SIM_PASSWORD", default_value = "secret", hide_env_values = true)]
+    password: String,
+    /// The name of the order service.
+    #[arg(long, default_value = DEFAULT_SERVICE)]
+    service_name: String,
+    /// Seed documents at start with this seed (with `--documents`).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// How many ZO documents to seed at start, tied to IdoSell orders 1..=N by `ObcyNumer`.
+    #[arg(long, default_value_t = 0)]
+    documents: usize,
+    /// Send `ResultInstance` as a string holding JSON.
+    #[arg(long)]
+    result_as_string: bool,
+    /// The largest `Limit` `PobierzZamowienia` accepts.
+    #[arg(long, default_value_t = 500)]
+    max_limit: u32,
+    /// Rate (0 to 1) of HTTP 500/502/503 answers.
+    #[arg(long, default_value_t = 0.0)]
+    error_rate: f64,
+    /// Rate (0 to 1) of slow answers.
+    #[arg(long, default_value_t = 0.0)]
+    slow_rate: f64,
+    /// How long a slow answer waits, in milliseconds.
+    #[arg(long, default_value_t = DEFAULT_SLOW_MS)]
+    slow_ms: u64,
+    /// Rate (0 to 1) of connections dropped without an answer.
+    #[arg(long, default_value_t = 0.0)]
+    drop_rate: f64,
+    /// Rate (0 to 1) of truncated JSON bodies.
+    #[arg(long, default_value_t = 0.0)]
+    malformed_rate: f64,
+    /// Seed of the fault generator.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let faults = FaultRates {
+        error_rate: cli.error_rate,
+        slow_rate: cli.slow_rate,
+        slow_ms: cli.slow_ms,
+        drop_rate: cli.drop_rate,
+        malformed_rate: cli.malformed_rate,
+    };
+    faults.validate().map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        (1..=10_000).contains(&cli.max_limit),
+        "--max-limit must be between 1 and 10000"
+    );
+    let state = AppState::new(SimOptions {
+        credentials: Credentials {
+            database: cli.database,
+            operator: cli.operator,
+            password: cli.password,
+        },
+        service_name: cli.service_name,
+        result_as_string: cli.result_as_string,
+        max_limit: cli.max_limit,
+        faults,
+        fault_seed: cli.fault_seed,
+    });
+    if cli.documents > 0 {
+        let mut store = state
+            .store
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the store is poisoned"))?;
+        let n = seed(
+            &mut store,
+            &SeedRequest {
+                seed: cli.seed,
+                count: cli.documents,
+                link_obcy_numer: true,
+            },
+        )?;
+        tracing::info!(documents = n, seed = cli.seed, "seeded");
+    }
+    let listener = TcpListener::bind(cli.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cli.listen))?;
+    let addr = listener.local_addr()?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%addr, "enova365 WebAPI simulator ready");
+    server::serve(listener, app(state), shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}

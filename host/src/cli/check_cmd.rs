@@ -1,0 +1,95 @@
+//! `orderlink check`: config, mapping, plugins and each endpoint's check. Writes nothing.
+
+use std::path::Path;
+
+use super::context::{connect, load_config, load_plugins};
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
+use crate::engine::plan_link;
+use crate::mapping::MappingFile;
+
+/// Runs every check and prints one line per endpoint and link.
+pub fn run(config_path: &Path) -> anyhow::Result<u8> {
+    let config = load_config(config_path)?;
+    let mut bad_input = false;
+    let mut failed = false;
+    for link in config.links.values() {
+        match MappingFile::load(&link.mapping) {
+            Ok(m) => {
+                for e in m.check_tables(link.direction) {
+                    println!("error: {e}");
+                    bad_input = true;
+                }
+            }
+            Err(e) => {
+                println!("error: {e}");
+                bad_input = true;
+            }
+        }
+    }
+    if bad_input {
+        return Ok(EXIT_BAD_INPUT);
+    }
+    let plugins = load_plugins(&config);
+    for p in &plugins.problems {
+        println!("warning: plugin: {}", p.message);
+    }
+    let endpoints = connect(&config, &plugins);
+    for (name, ep) in &endpoints {
+        match ep {
+            Ok(ep) => match ep.connector.check() {
+                Ok(r) => println!("ok: endpoint `{name}` ({}): {}", ep.connector_name, r.details),
+                Err(e) => {
+                    println!("error: endpoint `{name}` ({}): {e}", ep.connector_name);
+                    if e.kind == orderlink_plugin_api::ErrorKind::Config {
+                        bad_input = true;
+                    } else {
+                        failed = true;
+                    }
+                }
+            },
+            Err(e) => {
+                println!("error: {e}");
+                if e.is_bad_input() {
+                    bad_input = true;
+                } else {
+                    failed = true;
+                }
+            }
+        }
+    }
+    for link in config.links.values() {
+        let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp)) else {
+            println!("skipped: link `{}`: an endpoint is not available", link.name);
+            continue;
+        };
+        match plan_link(&config, link, shop.clone(), erp.clone()) {
+            Ok(plan) => println!(
+                "ok: link `{}`: {} {}, {}, {} shop / {} ERP statuses mapped{}",
+                link.name,
+                if link.enabled { "enabled," } else { "disabled," },
+                link.direction.as_str(),
+                link.scope,
+                plan.mapping.to_erp.len(),
+                plan.mapping.to_shop.len(),
+                if link.enabled { "" } else { " (status sync is off)" }
+            ),
+            Err(e) => {
+                for line in e.to_string().lines() {
+                    println!("error: link `{}`: {line}", link.name);
+                }
+                if e.is_bad_input() {
+                    bad_input = true;
+                } else {
+                    failed = true;
+                }
+            }
+        }
+    }
+    Ok(if bad_input {
+        EXIT_BAD_INPUT
+    } else if failed {
+        EXIT_FAILURE
+    } else {
+        EXIT_OK
+    })
+}

@@ -1,0 +1,175 @@
+//! `orderlink status`, `orderlink history` and `orderlink dead-letters`: read (and for dead
+//! letters, edit) the state store. No network.
+
+use std::path::Path;
+
+use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
+use serde_json::json;
+
+use super::context::load_config;
+use super::{BadInput, EXIT_OK};
+use crate::store::Store;
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY).set_header(header.to_vec());
+    t
+}
+
+/// Per link: enabled, direction, last cycle, changes applied, pending, dead letters, last error.
+pub fn status(config_path: &Path, as_json: bool) -> anyhow::Result<u8> {
+    let config = load_config(config_path)?;
+    let store = Store::open_existing(&config.store)?;
+    let mut rows = Vec::new();
+    for link in config.links.values() {
+        let s = store.stats(&link.name)?;
+        rows.push((link, s));
+    }
+    if as_json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(l, s)| {
+                json!({
+                    "link": l.name, "enabled": l.enabled, "direction": l.direction.as_str(),
+                    "scope": l.scope.to_string(), "last_cycle_at": s.last_cycle_at,
+                    "last_cycle_ms": s.last_cycle_ms, "applied": s.applied_total,
+                    "pending": s.pending, "dead_letters": s.dead_letters, "last_error": s.last_error,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(EXIT_OK);
+    }
+    let mut t = table(&[
+        "LINK", "ENABLED", "DIRECTION", "SCOPE", "LAST CYCLE", "APPLIED", "PENDING", "DEAD LETTERS", "LAST ERROR",
+    ]);
+    for (l, s) in rows {
+        t.add_row(vec![
+            l.name.clone(),
+            if l.enabled { "yes" } else { "no" }.to_owned(),
+            l.direction.as_str().to_owned(),
+            l.scope.to_string(),
+            match (&s.last_cycle_at, s.last_cycle_ms) {
+                (Some(at), Some(ms)) => format!("{at} ({ms} ms)"),
+                _ => "never".to_owned(),
+            },
+            s.applied_total.to_string(),
+            s.pending.to_string(),
+            s.dead_letters.to_string(),
+            s.last_error.unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+    Ok(EXIT_OK)
+}
+
+/// The audit trail of one order.
+pub fn history(config_path: &Path, key: &str, link: Option<&str>, as_json: bool) -> anyhow::Result<u8> {
+    let config = load_config(config_path)?;
+    let store = Store::open_existing(&config.store)?;
+    let entries = store.history(key, link)?;
+    if as_json {
+        let v: Vec<_> = entries
+            .iter()
+            .map(|a| json!({"at": a.at, "link": a.link, "key": a.key, "target": a.target,
+                "from": a.from_status, "to": a.to_status, "action": a.action, "why": a.why}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(EXIT_OK);
+    }
+    if entries.is_empty() {
+        println!("no history for order {key}");
+        return Ok(EXIT_OK);
+    }
+    let mut t = table(&["WHEN", "LINK", "SIDE", "FROM", "TO", "WHAT", "WHY"]);
+    for a in entries {
+        t.add_row(vec![a.at, a.link, a.target, a.from_status.unwrap_or_default(), a.to_status, a.action, a.why]);
+    }
+    println!("{t}");
+    Ok(EXIT_OK)
+}
+
+/// What to do with dead letters.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DeadLetterAction {
+    /// List them.
+    List {
+        /// Only this link's.
+        #[arg(long)]
+        link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put them back into the outbox for another try.
+    Retry {
+        /// Ids (see `list`).
+        ids: Vec<i64>,
+        /// Every dead letter (of `--link`, if given).
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+        /// With `--all`: only this link's.
+        #[arg(long)]
+        link: Option<String>,
+    },
+    /// Delete them.
+    Discard {
+        /// Ids (see `list`).
+        ids: Vec<i64>,
+        /// Every dead letter (of `--link`, if given).
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+        /// With `--all`: only this link's.
+        #[arg(long)]
+        link: Option<String>,
+    },
+}
+
+/// `orderlink dead-letters ...`.
+pub fn dead_letters(config_path: &Path, action: &DeadLetterAction) -> anyhow::Result<u8> {
+    let config = load_config(config_path)?;
+    let mut store = Store::open_existing(&config.store)?;
+    match action {
+        DeadLetterAction::List { link, json: as_json } => {
+            let list = store.dead_letters(link.as_deref())?;
+            if *as_json {
+                let v: Vec<_> = list
+                    .iter()
+                    .map(|d| json!({"id": d.id, "link": d.link, "target": d.target, "key": d.key,
+                        "status": d.status, "source_status": d.source_status, "code": d.code,
+                        "reason": d.reason, "attempts": d.attempts, "at": d.at}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else if list.is_empty() {
+                println!("no dead letters");
+            } else {
+                let mut t = table(&["ID", "LINK", "SIDE", "ORDER", "STATUS", "CODE", "REASON", "ATTEMPTS", "WHEN"]);
+                for d in list {
+                    t.add_row(vec![
+                        d.id.to_string(), d.link, d.target, d.key, d.status, d.code, d.reason,
+                        d.attempts.to_string(), d.at,
+                    ]);
+                }
+                println!("{t}");
+            }
+        }
+        DeadLetterAction::Retry { ids, all, link } | DeadLetterAction::Discard { ids, all, link } => {
+            let retry = matches!(action, DeadLetterAction::Retry { .. });
+            let ids: Vec<i64> = if *all {
+                store.dead_letters(link.as_deref())?.iter().map(|d| d.id).collect()
+            } else if ids.is_empty() {
+                return Err(BadInput("name dead letter ids (see `orderlink dead-letters list`) or --all".into()).into());
+            } else {
+                ids.clone()
+            };
+            for id in ids {
+                let found = if retry { store.retry_dead_letter(id)? } else { store.discard_dead_letter(id)? };
+                if !found {
+                    return Err(BadInput(format!("no dead letter with id {id}")).into());
+                }
+                println!("{} dead letter {id}", if retry { "requeued" } else { "discarded" });
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,174 @@
+//! `orderlink sync --once` and `orderlink run`.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use super::context::{connect, load_config, load_plugins, Endpoints};
+use super::{BadInput, EXIT_FAILURE, EXIT_OK};
+use crate::config::{Config, Link};
+use crate::engine::plan::LinkPlan;
+use crate::engine::runner::run_link;
+use crate::engine::{plan_link, run_cycle};
+use crate::store::Store;
+
+/// Plans the chosen links; bad input anywhere stops everything (exit 2), an unreachable
+/// endpoint only its links.
+fn plan_all(
+    config: &Config,
+    endpoints: &Endpoints,
+    links: &[&Link],
+) -> Result<Vec<(Link, Result<LinkPlan, String>)>, BadInput> {
+    let mut input_errors = Vec::new();
+    let mut out = Vec::new();
+    for link in links {
+        let ep = |name: &str| match endpoints.get(name) {
+            Some(Ok(e)) => Ok(e.clone()),
+            Some(Err(e)) => Err((e.is_bad_input(), e.to_string())),
+            None => Err((true, format!("no endpoint named `{name}`"))),
+        };
+        let planned = match (ep(&link.shop), ep(&link.erp)) {
+            (Ok(shop), Ok(erp)) => plan_link(config, link, shop, erp),
+            (Err((bad, e)), _) | (_, Err((bad, e))) => {
+                if bad {
+                    input_errors.push(format!("link `{}`: {e}", link.name));
+                }
+                out.push(((*link).clone(), Err(e)));
+                continue;
+            }
+        };
+        match planned {
+            Ok(p) => out.push(((*link).clone(), Ok(p))),
+            Err(e) if e.is_bad_input() => input_errors.push(format!("link `{}`: {e}", link.name)),
+            Err(e) => out.push(((*link).clone(), Err(e.to_string()))),
+        }
+    }
+    if input_errors.is_empty() {
+        Ok(out)
+    } else {
+        input_errors.dedup();
+        Err(BadInput(input_errors.join("\n")))
+    }
+}
+
+fn chosen<'a>(config: &'a Config, only: Option<&str>) -> Result<Vec<&'a Link>, BadInput> {
+    match only {
+        Some(name) => config
+            .links
+            .get(name)
+            .map(|l| vec![l])
+            .ok_or_else(|| {
+                BadInput(format!(
+                    "no link named `{name}` (links: {})",
+                    config.links.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            }),
+        None => Ok(config.links.values().filter(|l| l.enabled).collect()),
+    }
+}
+
+/// One cycle of each link (or one link); prints what changed, or would change.
+pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyhow::Result<u8> {
+    let config = load_config(config_path)?;
+    let links = chosen(&config, link)?;
+    let plugins = load_plugins(&config);
+    let endpoints = connect(&config, &plugins);
+    let planned = plan_all(&config, &endpoints, &links)?;
+    let stop = AtomicBool::new(false);
+    let mut code = EXIT_OK;
+    let mut store = if dry_run { None } else { Some(Store::open(&config.store)?) };
+    for (link, plan) in planned {
+        if !link.enabled {
+            println!("link `{}`: status sync is off (enabled = false); nothing done", link.name);
+            continue;
+        }
+        let plan = match plan {
+            Ok(p) => p,
+            Err(e) => {
+                println!("link `{}`: not available: {e}", link.name);
+                code = EXIT_FAILURE;
+                continue;
+            }
+        };
+        let report = match store.as_mut() {
+            Some(s) => run_cycle(&plan, s, &stop, false),
+            None => {
+                let mut scratch = Store::open(&config.store)?;
+                run_cycle(&plan, &mut scratch, &stop, true)
+            }
+        };
+        let lines = if dry_run { &report.queued } else { &report.applied };
+        let verb = if dry_run { "would set" } else { "set" };
+        for a in lines {
+            println!(
+                "link `{}`: {verb} {} order {}: {} -> {} ({})",
+                link.name,
+                a.target.as_str(),
+                a.key,
+                a.from.as_deref().unwrap_or("?"),
+                a.to,
+                a.reason
+            );
+        }
+        let skipped: Vec<String> = report.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        println!(
+            "link `{}`: {} orders read, {} {}, {} retrying, {} dead letters{}{}",
+            link.name,
+            report.pulled,
+            lines.len(),
+            if dry_run { "to change" } else { "changed" },
+            report.retried,
+            report.dead,
+            if skipped.is_empty() { String::new() } else { format!(", left alone: {}", skipped.join(", ")) },
+            report.error.as_ref().map(|e| format!("; error: {e}")).unwrap_or_default()
+        );
+        if report.error.is_some() {
+            code = EXIT_FAILURE;
+        }
+    }
+    Ok(code)
+}
+
+/// Runs every enabled link until SIGTERM or Ctrl-C; then finishes the batch in flight and exits 0.
+pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
+    let config = Arc::new(load_config(config_path)?);
+    let links = chosen(&config, None)?;
+    if links.is_empty() {
+        return Err(BadInput("every link has enabled = false: nothing to run".into()).into());
+    }
+    let plugins = load_plugins(&config);
+    let endpoints = connect(&config, &plugins);
+    let planned = plan_all(&config, &endpoints, &links)?;
+    Store::open(&config.store)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
+    let mut threads = Vec::new();
+    for (link, plan) in planned {
+        let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp)) else {
+            tracing::error!(link = %link.name, "link cannot run: {}", plan.err().unwrap_or_default());
+            continue;
+        };
+        let plan = match plan {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!(link = %link.name, "link not ready, will retry: {e}");
+                None
+            }
+        };
+        let (config, stop, eps) = (config.clone(), stop.clone(), (shop.clone(), erp.clone()));
+        let name = link.name.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("link-{name}"))
+                .spawn(move || run_link(config, link, eps, plan, stop))?,
+        );
+    }
+    tracing::info!(links = threads.len(), "orderlink running; Ctrl-C or SIGTERM to stop");
+    for t in threads {
+        let _ = t.join();
+    }
+    tracing::info!("stopped");
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,394 @@
+//! The orderlink config file (TOML): the state store, plugins, endpoints and links.
+//!
+//! Everything is checked here before any network call; an error names the file, the line and
+//! the key, and says what would be valid.
+
+pub mod secrets;
+pub mod source;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use source::{FileError, SourceFile};
+
+/// Which way statuses flow on a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// IdoSell (the shop) is updated from enova365 (the ERP) changes.
+    ToShop,
+    /// enova365 (the ERP) is updated from IdoSell (the shop) changes.
+    ToErp,
+    /// Both at once, without ping-pong.
+    Both,
+}
+
+impl Direction {
+    /// Whether statuses flow into the shop.
+    pub fn into_shop(self) -> bool {
+        matches!(self, Direction::ToShop | Direction::Both)
+    }
+    /// Whether statuses flow into the ERP.
+    pub fn into_erp(self) -> bool {
+        matches!(self, Direction::ToErp | Direction::Both)
+    }
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ToShop => "to_shop",
+            Direction::ToErp => "to_erp",
+            Direction::Both => "both",
+        }
+    }
+}
+
+/// One side of a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The e-shop.
+    Shop,
+    /// The ERP.
+    Erp,
+}
+
+impl Side {
+    /// The config and store spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Shop => "shop",
+            Side::Erp => "erp",
+        }
+    }
+    /// The other side.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Shop => Side::Erp,
+            Side::Erp => Side::Shop,
+        }
+    }
+    /// Parses the store spelling.
+    pub fn parse(s: &str) -> Option<Side> {
+        match s {
+            "shop" => Some(Side::Shop),
+            "erp" => Some(Side::Erp),
+            _ => None,
+        }
+    }
+}
+
+/// Which orders the direction into the shop may touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Orders with no sales document issued in the ERP yet.
+    Unfulfilled,
+    /// Orders created in the shop in the last N days, invoiced or not.
+    CreatedWithinDays(u32),
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::Unfulfilled => f.write_str("unfulfilled orders"),
+            Scope::CreatedWithinDays(d) => write!(f, "orders created in the last {d} days"),
+        }
+    }
+}
+
+/// A configured system: a connector and its config (secrets already resolved).
+#[derive(Clone)]
+pub struct Endpoint {
+    /// The endpoint's name in the config.
+    pub name: String,
+    /// The connector that talks to it.
+    pub connector: String,
+    /// The connector config, as JSON, secrets resolved. Never print it.
+    pub config: serde_json::Value,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("name", &self.name)
+            .field("connector", &self.connector)
+            .field("config", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A configured link between a shop and an ERP endpoint.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Its name.
+    pub name: String,
+    /// The shop endpoint's name.
+    pub shop: String,
+    /// The ERP endpoint's name.
+    pub erp: String,
+    /// Status sync on or off.
+    pub enabled: bool,
+    /// Which way statuses flow.
+    pub direction: Direction,
+    /// For the direction into the shop: which orders it may touch.
+    pub scope: Scope,
+    /// The mapping file.
+    pub mapping: PathBuf,
+    /// How often to poll.
+    pub poll_interval: Duration,
+    /// Shop statuses never overwritten (None: the shop connector's closed statuses).
+    pub protected_shop: Option<Vec<String>>,
+    /// ERP statuses never overwritten (None: the ERP connector's closed statuses).
+    pub protected_erp: Option<Vec<String>>,
+    /// With `both`: the side whose change wins when both changed since the last cycle.
+    pub conflict_winner: Side,
+    /// Orders per batch (1 to 100).
+    pub batch_size: u32,
+}
+
+impl Link {
+    /// The endpoint name of a side.
+    pub fn endpoint(&self, side: Side) -> &str {
+        match side {
+            Side::Shop => &self.shop,
+            Side::Erp => &self.erp,
+        }
+    }
+}
+
+/// The whole, checked config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file.
+    pub path: PathBuf,
+    /// The state store (SQLite file).
+    pub store: PathBuf,
+    /// Plugin directories.
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Plugin files.
+    pub plugin_files: Vec<PathBuf>,
+    /// Endpoints by name.
+    pub endpoints: BTreeMap<String, Endpoint>,
+    /// Links by name.
+    pub links: BTreeMap<String, Link>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugins {
+    #[serde(default)]
+    dirs: Vec<PathBuf>,
+    #[serde(default)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    connector: String,
+    #[serde(default)]
+    config: toml::Table,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawScope {
+    Unfulfilled,
+    Recent,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    shop: String,
+    erp: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+    direction: Direction,
+    mapping: PathBuf,
+    scope: Option<RawScope>,
+    recent_days: Option<u32>,
+    poll_interval: Option<String>,
+    protected_shop: Option<Vec<String>>,
+    protected_erp: Option<Vec<String>>,
+    conflict_winner: Option<Side>,
+    batch_size: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    store: RawStore,
+    #[serde(default)]
+    plugins: RawPlugins,
+    #[serde(default)]
+    endpoints: BTreeMap<String, RawEndpoint>,
+    #[serde(default)]
+    links: BTreeMap<String, RawLink>,
+}
+
+/// Parses a duration like `500ms`, `5s`, `2m`, `1h` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+fn names(map: &BTreeMap<String, RawEndpoint>) -> String {
+    if map.is_empty() {
+        "none defined".to_owned()
+    } else {
+        map.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl Config {
+    /// Reads and checks a config file. No network, no plugins.
+    pub fn load(path: &Path) -> Result<Config, FileError> {
+        let src = SourceFile::read(path)?;
+        let raw: RawConfig = src.parse_toml()?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let rel = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+
+        let mut endpoints = BTreeMap::new();
+        for (name, ep) in &raw.endpoints {
+            if ep.connector.trim().is_empty() {
+                return Err(src.error_for_key(
+                    &format!("endpoints.{name}.connector"),
+                    "must name a connector (see `orderlink plugins`)",
+                ));
+            }
+            let mut config = serde_json::to_value(&ep.config).map_err(|e| {
+                src.error_for_key(&format!("endpoints.{name}.config"), e.to_string())
+            })?;
+            let key = format!("endpoints.{name}.config");
+            secrets::resolve(&mut config, &key, &base)
+                .map_err(|(k, m)| src.error_for_key(&k, m))?;
+            endpoints.insert(
+                name.clone(),
+                Endpoint {
+                    name: name.clone(),
+                    connector: ep.connector.clone(),
+                    config,
+                },
+            );
+        }
+
+        let mut links = BTreeMap::new();
+        for (name, l) in &raw.links {
+            let k = |field: &str| format!("links.{name}.{field}");
+            for (field, ep) in [("shop", &l.shop), ("erp", &l.erp)] {
+                if !raw.endpoints.contains_key(ep) {
+                    return Err(src.error_for_key(
+                        &k(field),
+                        format!(
+                            "no endpoint named `{ep}` (endpoints: {})",
+                            names(&raw.endpoints)
+                        ),
+                    ));
+                }
+            }
+            if l.shop == l.erp {
+                return Err(src.error_for_key(&k("erp"), "the shop and the ERP must be different endpoints"));
+            }
+            let scope = match (l.scope, l.recent_days) {
+                (Some(RawScope::Unfulfilled), None) => Scope::Unfulfilled,
+                (Some(RawScope::Unfulfilled), Some(_)) => {
+                    return Err(src.error_for_key(
+                        &k("recent_days"),
+                        "only applies with scope = \"recent\"",
+                    ))
+                }
+                (Some(RawScope::Recent), Some(d)) if d >= 1 => Scope::CreatedWithinDays(d),
+                (Some(RawScope::Recent), _) => {
+                    return Err(src.error_for_key(
+                        &k("scope"),
+                        "scope = \"recent\" needs recent_days = N (N >= 1): orders created in the shop in the last N days",
+                    ))
+                }
+                (None, _) if l.direction.into_shop() => {
+                    return Err(src.error_for_key(
+                        &format!("links.{name}"),
+                        "the direction into the shop needs a scope: scope = \"unfulfilled\" (no sales document issued yet) or scope = \"recent\" with recent_days = N",
+                    ))
+                }
+                (None, _) => Scope::Unfulfilled,
+            };
+            let poll_interval = match &l.poll_interval {
+                None => Duration::from_secs(5),
+                Some(text) => parse_duration(text)
+                    .filter(|d| *d >= Duration::from_millis(100))
+                    .ok_or_else(|| {
+                        src.error_for_key(
+                            &k("poll_interval"),
+                            format!("`{text}` is not a duration of at least 100ms (e.g. \"500ms\", \"5s\", \"2m\")"),
+                        )
+                    })?,
+            };
+            let batch_size = l.batch_size.unwrap_or(100);
+            if !(1..=100).contains(&batch_size) {
+                return Err(src.error_for_key(&k("batch_size"), "must be between 1 and 100"));
+            }
+            let mapping = rel(&l.mapping);
+            if !mapping.is_file() {
+                return Err(src.error_for_key(
+                    &k("mapping"),
+                    format!("mapping file {} does not exist", mapping.display()),
+                ));
+            }
+            links.insert(
+                name.clone(),
+                Link {
+                    name: name.clone(),
+                    shop: l.shop.clone(),
+                    erp: l.erp.clone(),
+                    enabled: l.enabled,
+                    direction: l.direction,
+                    scope,
+                    mapping,
+                    poll_interval,
+                    protected_shop: l.protected_shop.clone(),
+                    protected_erp: l.protected_erp.clone(),
+                    conflict_winner: l.conflict_winner.unwrap_or(Side::Erp),
+                    batch_size,
+                },
+            );
+        }
+        if links.is_empty() {
+            return Err(src.error_at(None, "links", "no links defined: add a [links.NAME] table with shop, erp, direction and mapping"));
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            store: rel(raw.store.path.as_deref().unwrap_or(Path::new("orderlink.sqlite"))),
+            plugin_dirs: raw.plugins.dirs.iter().map(|d| rel(d)).collect(),
+            plugin_files: raw.plugins.files.iter().map(|d| rel(d)).collect(),
+            endpoints,
+            links,
+        })
+    }
+}

@@ -1,0 +1,345 @@
+//! The control API under `/_sim/` (JSON, no credentials, never faulted): seed documents, act on
+//! them as an ERP user would, read request counters, set fault rates and settings.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, MutexGuard};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::faults::FaultRates;
+use crate::model::{Potwierdzenie, SalesKind, Stan};
+use crate::seed::{seed, SeedRequest};
+use crate::store::{today_local, ActionError, NewZo, Store};
+use crate::AppState;
+
+/// The control routes.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/_sim/state", get(state))
+        .route("/_sim/seed", post(seed_documents))
+        .route("/_sim/documents", post(create_document))
+        .route("/_sim/documents/{id}", get(get_by_id).patch(edit_by_id))
+        .route(
+            "/_sim/documents/by-obcy/{obcy}",
+            get(get_by_obcy).patch(edit_by_obcy),
+        )
+        .route("/_sim/documents/{id}/{action}", post(act_by_id))
+        .route("/_sim/documents/by-obcy/{obcy}/{action}", post(act_by_obcy))
+        .route("/_sim/counters", get(counters))
+        .route("/_sim/counters/reset", post(reset_counters))
+        .route("/_sim/faults", get(get_faults).post(set_faults))
+        .route("/_sim/settings", get(get_settings).post(set_settings))
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
+    (status, Json(json!({ "error": message.to_string() }))).into_response()
+}
+
+fn action_error(e: ActionError) -> Response {
+    match e {
+        ActionError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
+        ActionError::Refused(m) => error(StatusCode::CONFLICT, m),
+    }
+}
+
+fn lock(app: &AppState) -> Result<MutexGuard<'_, Store>, Response> {
+    app.store
+        .lock()
+        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "the store is poisoned"))
+}
+
+/// How a route names a document.
+enum Target {
+    Id(String),
+    Obcy(String),
+}
+
+impl Target {
+    fn resolve(&self, store: &Store) -> Result<u64, Response> {
+        match self {
+            Target::Id(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|id| store.get(*id).is_some())
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no ZO with ID {raw}"))),
+            Target::Obcy(o) => store
+                .id_by_obcy(o)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no ZO with ObcyNumer {o}"))),
+        }
+    }
+}
+
+fn document(store: &Store, id: u64) -> Response {
+    match store.get(id) {
+        Some(d) => Json(d.view()).into_response(),
+        None => error(StatusCode::NOT_FOUND, format!("no ZO with ID {id}")),
+    }
+}
+
+async fn state(State(app): State<Arc<AppState>>) -> Response {
+    match lock(&app) {
+        Ok(s) => Json(json!({ "documents": s.len(), "max_stamp": s.last_stamp() })).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn seed_documents(
+    State(app): State<Arc<AppState>>,
+    Json(request): Json<SeedRequest>,
+) -> Response {
+    let mut store = match lock(&app) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match seed(&mut store, &request) {
+        Ok(n) => {
+            tracing::info!(documents = n, seed = request.seed, "seeded");
+            Json(json!({ "documents": n, "max_stamp": store.last_stamp() })).into_response()
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// The body of `POST /_sim/documents`; every field is optional.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct NewDocument {
+    obcy_numer: Option<String>,
+    potwierdzenie: Option<Value>,
+    stan: Option<Value>,
+    data: Option<String>,
+    cechy: Option<BTreeMap<String, String>>,
+}
+
+fn parse_date(raw: &str) -> Result<chrono::NaiveDate, Response> {
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| error(StatusCode::BAD_REQUEST, format!("Data `{raw}` is not YYYY-MM-DD")))
+}
+
+async fn create_document(
+    State(app): State<Arc<AppState>>,
+    Json(body): Json<NewDocument>,
+) -> Response {
+    let stan = match body.stan.as_ref().map(Stan::from_value) {
+        None => Stan::Bufor,
+        Some(Some(s)) => s,
+        Some(None) => return error(StatusCode::BAD_REQUEST, "unknown Stan"),
+    };
+    let potwierdzenie = match body.potwierdzenie.as_ref().map(Potwierdzenie::from_value) {
+        None => Potwierdzenie::Niepotwierdzony,
+        Some(Some(p)) => p,
+        Some(None) => return error(StatusCode::BAD_REQUEST, "unknown Potwierdzenie"),
+    };
+    let data = match body.data.as_deref().map(parse_date) {
+        None => today_local(),
+        Some(Ok(d)) => d,
+        Some(Err(r)) => return r,
+    };
+    let mut store = match lock(&app) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let new = NewZo {
+        obcy_numer: body.obcy_numer.unwrap_or_default(),
+        cechy: body.cechy.unwrap_or_default(),
+        data,
+        stan,
+        potwierdzenie,
+        guid: None,
+        sales: vec![],
+        zmieniono: None,
+    };
+    match store.insert(new) {
+        Ok(zo) => (StatusCode::CREATED, Json(zo.view())).into_response(),
+        Err(e) => action_error(e),
+    }
+}
+
+async fn get_by_id(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    show(&app, Target::Id(id))
+}
+
+async fn get_by_obcy(State(app): State<Arc<AppState>>, Path(obcy): Path<String>) -> Response {
+    show(&app, Target::Obcy(obcy))
+}
+
+fn show(app: &AppState, target: Target) -> Response {
+    let store = match lock(app) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match target.resolve(&store) {
+        Ok(id) => document(&store, id),
+        Err(r) => r,
+    }
+}
+
+/// The body of `PATCH /_sim/documents/...`: an ERP user edits the document.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct EditDocument {
+    obcy_numer: Option<String>,
+    cechy: Option<BTreeMap<String, String>>,
+    data: Option<String>,
+}
+
+async fn edit_by_id(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<EditDocument>,
+) -> Response {
+    edit(&app, Target::Id(id), body)
+}
+
+async fn edit_by_obcy(
+    State(app): State<Arc<AppState>>,
+    Path(obcy): Path<String>,
+    Json(body): Json<EditDocument>,
+) -> Response {
+    edit(&app, Target::Obcy(obcy), body)
+}
+
+fn edit(app: &AppState, target: Target, body: EditDocument) -> Response {
+    let data = match body.data.as_deref().map(parse_date) {
+        None => None,
+        Some(Ok(d)) => Some(d),
+        Some(Err(r)) => return r,
+    };
+    let mut store = match lock(app) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let id = match target.resolve(&store) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match store.edit(id, body.obcy_numer, body.cechy, data) {
+        Ok(()) => document(&store, id),
+        Err(e) => action_error(e),
+    }
+}
+
+/// The body of `POST .../potwierdzenie`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValueBody {
+    value: Value,
+}
+
+async fn act_by_id(
+    State(app): State<Arc<AppState>>,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    act(&app, Target::Id(id), &action, &body)
+}
+
+async fn act_by_obcy(
+    State(app): State<Arc<AppState>>,
+    Path((obcy, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    act(&app, Target::Obcy(obcy), &action, &body)
+}
+
+/// Runs a user action; answers the document afterwards.
+fn act(app: &AppState, target: Target, action: &str, body: &[u8]) -> Response {
+    let mut store = match lock(app) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let id = match target.resolve(&store) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let result = match action {
+        "potwierdzenie" => {
+            let value = match serde_json::from_slice::<ValueBody>(body) {
+                Ok(b) => b.value,
+                Err(e) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!("expected {{\"value\": \"Potwierdzony\"}}: {e}"),
+                    )
+                }
+            };
+            let Some(value) = Potwierdzenie::from_value(&value) else {
+                return error(StatusCode::BAD_REQUEST, format!("unknown Potwierdzenie {value}"));
+            };
+            store.set_potwierdzenie(id, value).map(drop)
+        }
+        "approve" => store.approve(id).map(drop),
+        "invoice" => store.issue_sales(id, SalesKind::Invoice).map(drop),
+        "receipt" => store.issue_sales(id, SalesKind::Receipt).map(drop),
+        "cancel" => store.cancel(id).map(drop),
+        "lock" => store.lock(id).map(drop),
+        "unlock" => store.unlock(id).map(drop),
+        other => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "unknown action `{other}` (potwierdzenie, approve, invoice, receipt, cancel, lock, unlock)"
+                ),
+            )
+        }
+    };
+    match result {
+        Ok(()) => {
+            tracing::debug!(id, action, "user action");
+            document(&store, id)
+        }
+        Err(e) => action_error(e),
+    }
+}
+
+async fn counters(State(app): State<Arc<AppState>>) -> Response {
+    Json(app.counters.snapshot()).into_response()
+}
+
+async fn reset_counters(State(app): State<Arc<AppState>>) -> Response {
+    app.counters.reset();
+    Json(app.counters.snapshot()).into_response()
+}
+
+async fn get_faults(State(app): State<Arc<AppState>>) -> Response {
+    Json(app.faults.rates()).into_response()
+}
+
+async fn set_faults(State(app): State<Arc<AppState>>, Json(rates): Json<FaultRates>) -> Response {
+    match app.faults.set(rates) {
+        Ok(()) => {
+            tracing::info!(rates = ?app.faults.rates(), "fault rates set");
+            Json(app.faults.rates()).into_response()
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// Runtime settings (`GET`/`POST /_sim/settings`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// Send `ResultInstance` as a string holding JSON.
+    result_as_string: bool,
+}
+
+async fn get_settings(State(app): State<Arc<AppState>>) -> Response {
+    Json(Settings {
+        result_as_string: app.result_as_string.load(Ordering::Relaxed),
+    })
+    .into_response()
+}
+
+async fn set_settings(State(app): State<Arc<AppState>>, Json(s): Json<Settings>) -> Response {
+    app.result_as_string
+        .store(s.result_as_string, Ordering::Relaxed);
+    Json(s).into_response()
+}
