@@ -1,0 +1,361 @@
+//! End-to-end: the `orderlink` binary, the real plugin files, both simulators on loopback.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use orderlink_e2e::sims::{orderlink_binary, terminate};
+use orderlink_e2e::sync_env::{SimPair, SyncEnv, MAPPING};
+use serde_json::{json, Value};
+
+const TO_SHOP: &str = "direction = \"to_shop\"\nscope = \"unfulfilled\"\n";
+const TO_ERP: &str = "direction = \"to_erp\"\n";
+const BOTH: &str = "direction = \"both\"\nscope = \"unfulfilled\"\n";
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Keys of ZOs with no sales document yet, in a status the shop may change.
+fn open_keys(sims: &SimPair, n: usize) -> Vec<String> {
+    (1..=n)
+        .map(|k| k.to_string())
+        .filter(|k| {
+            let zo = sims.erp.get(&format!("/_sim/documents/by-obcy/{k}"));
+            zo.get("Zrealizowane").and_then(Value::as_bool) == Some(false)
+                && zo.get("Stan").and_then(Value::as_str) != Some("Anulowany")
+                && zo.get("Stan").and_then(Value::as_str) != Some("Zablokowany")
+        })
+        .collect()
+}
+
+fn history(env: &SyncEnv, key: &str) -> Vec<Value> {
+    let out = env.orderlink(&["history", "--order", key, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_default()
+}
+
+#[test]
+fn erp_confirmation_changes_reach_the_shop() {
+    let env = SyncEnv::new(30, TO_SHOP, MAPPING);
+    env.sync_once();
+    let keys = open_keys(&env.sims, 30);
+    let (a, b) = (&keys[0], &keys[1]);
+    env.sims.set_erp_status(a, "Zaakceptowany");
+    env.sims.set_erp_status(b, "Potwierdzony");
+    let out = env.sync_once();
+    assert_eq!(env.sims.shop_status(a), "packed", "{out}");
+    assert_eq!(env.sims.shop_status(b), "on_order", "{out}");
+    assert!(out.contains(&format!("order {a}")), "{out}");
+    let h = history(&env, a);
+    assert!(h.iter().any(|e| e["to"] == "packed" && e["action"].as_str().unwrap_or("").starts_with("applied")), "{h:?}");
+    // Nothing changed since: the next cycle writes nothing to the shop.
+    let out = env.sync_once();
+    assert!(out.contains("0 changed"), "{out}");
+}
+
+#[test]
+fn shop_changes_reach_the_erp_and_unlisted_statuses_leave_it_alone() {
+    let env = SyncEnv::new(30, TO_ERP, MAPPING);
+    env.sync_once();
+    let keys = open_keys(&env.sims, 30);
+    let (a, b) = (&keys[0], &keys[1]);
+    env.sims.set_erp_status(a, "Niepotwierdzony");
+    env.sims.set_erp_status(b, "Niepotwierdzony");
+    std::thread::sleep(Duration::from_millis(1100));
+    env.sims.set_shop_status(a, "on_order");
+    env.sims.set_shop_status(b, "suspended");
+    let out = env.sync_once();
+    assert_eq!(env.sims.erp_status(a), "Potwierdzony", "{out}");
+    assert_eq!(env.sims.erp_status(b), "Niepotwierdzony", "suspended is not in [to_erp]: {out}");
+}
+
+#[test]
+fn an_invoiced_order_is_left_alone_under_unfulfilled_scope() {
+    let env = SyncEnv::new(30, TO_SHOP, MAPPING);
+    env.sync_once();
+    let keys = open_keys(&env.sims, 30);
+    let (inv, open) = (&keys[0], &keys[1]);
+    env.sims.set_erp_status(inv, "Potwierdzony");
+    env.sims.set_erp_status(open, "Potwierdzony");
+    env.sync_once();
+    env.sims.erp_action(inv, "approve");
+    env.sims.erp_action(inv, "invoice");
+    env.sims.set_erp_status(inv, "Zaakceptowany");
+    env.sims.set_erp_status(open, "Zaakceptowany");
+    let out = env.sync_once();
+    assert_eq!(env.sims.shop_status(inv), "on_order", "invoiced: {out}");
+    assert_eq!(env.sims.shop_status(open), "packed", "{out}");
+    assert!(out.contains("out of scope: fulfilled"), "{out}");
+}
+
+#[test]
+fn an_order_older_than_the_window_is_left_alone_under_recent_scope() {
+    let env = SyncEnv::new(10, "direction = \"to_shop\"\nscope = \"recent\"\nrecent_days = 30\n", MAPPING);
+    let old_add = (chrono_like_days_ago(40)).to_string();
+    env.sims.shop.post("/_sim/orders", json!({"orderSerialNumber": 11, "orderStatus": "new", "orderAddDate": old_add}));
+    env.sims.erp.post("/_sim/documents", json!({"ObcyNumer": "11", "Potwierdzenie": "Niepotwierdzony", "Stan": "Zatwierdzony"}));
+    env.sims.erp_action("11", "invoice");
+    env.sync_once();
+    let fresh = open_keys(&env.sims, 10)[0].clone();
+    env.sims.set_erp_status("11", "Zaakceptowany");
+    env.sims.set_erp_status(&fresh, "Zaakceptowany");
+    let out = env.sync_once();
+    assert_eq!(env.sims.shop_status("11"), "new", "older than 30 days: {out}");
+    assert_eq!(env.sims.shop_status(&fresh), "packed", "{out}");
+    assert!(out.contains("out of scope: older than the window"), "{out}");
+}
+
+/// `YYYY-MM-DD HH:MM:SS` some days ago (UTC is close enough for a 10-day margin).
+fn chrono_like_days_ago(days: u64) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        - days * 86_400;
+    let (d, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, dd) = civil_from_days(d as i64);
+    format!("{y:04}-{m:02}-{dd:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[test]
+fn an_unmapped_erp_status_stops_start_up_with_the_list() {
+    let mapping = "[to_shop]\nPotwierdzony = \"on_order\"\n";
+    let env = SyncEnv::new(3, TO_SHOP, mapping);
+    for cmd in [&["run"][..], &["check"][..], &["sync", "--once"][..]] {
+        let out = env.orderlink(cmd);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {t}");
+        assert!(t.contains("Niepotwierdzony, Zaakceptowany"), "{cmd:?}: {t}");
+        assert!(t.contains("mapping.toml"), "{cmd:?}: {t}");
+    }
+    assert_eq!(env.sims.request_counts().0 > 0, true, "vocabulary is read live");
+}
+
+#[test]
+fn a_config_error_names_file_line_and_key_before_any_network_call() {
+    let env = SyncEnv::new(2, "direction = \"sideways\"\n", MAPPING);
+    let before = env.sims.request_counts();
+    let out = env.orderlink(&["check"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("orderlink.toml:"), "{t}");
+    assert!(t.contains("to_shop") && t.contains("both"), "says what is valid: {t}");
+    assert_eq!(env.sims.request_counts(), before, "no network call on a bad config");
+    assert!(!t.contains(orderlink_e2e::sync_env::SHOP_KEY));
+}
+
+#[test]
+fn both_directions_without_ping_pong_and_the_conflict_rule() {
+    let env = SyncEnv::new(30, BOTH, MAPPING);
+    env.sync_once();
+    env.sync_once();
+    let keys = open_keys(&env.sims, 30);
+    let (a, b, c) = (&keys[0], &keys[1], &keys[2]);
+    std::thread::sleep(Duration::from_millis(1100));
+    env.sims.set_shop_status(a, "on_order");
+    env.sims.set_erp_status(b, "Zaakceptowany");
+    // Both sides of c change before the next cycle: the ERP wins by default.
+    env.sims.set_shop_status(c, "packed");
+    env.sims.set_erp_status(c, "Niepotwierdzony");
+    env.sync_once();
+    assert_eq!(env.sims.erp_status(a), "Potwierdzony");
+    assert_eq!(env.sims.shop_status(b), "packed");
+    assert_eq!((env.sims.shop_status(c).as_str(), env.sims.erp_status(c).as_str()), ("new", "Niepotwierdzony"));
+    // Settled: further cycles write nothing anywhere.
+    let puts_before = env.sims.shop.get("/_sim/counters");
+    let erp_before = env.sims.erp.get("/_sim/counters");
+    std::thread::sleep(Duration::from_millis(1100));
+    let out1 = env.sync_once();
+    let out2 = env.sync_once();
+    assert!(out1.contains("0 changed") && out2.contains("0 changed"), "{out1}\n{out2}");
+    let puts_after = env.sims.shop.get("/_sim/counters");
+    let erp_after = env.sims.erp.get("/_sim/counters");
+    assert_eq!(puts_before["PUT /orders/orders"], puts_after["PUT /orders/orders"], "no shop writes");
+    assert_eq!(erp_before["UstawPotwierdzenia"], erp_after["UstawPotwierdzenia"], "no ERP writes");
+}
+
+#[test]
+fn the_shop_wins_a_conflict_when_configured() {
+    let env = SyncEnv::new(20, &format!("{BOTH}conflict_winner = \"shop\"\n"), MAPPING);
+    env.sync_once();
+    let c = open_keys(&env.sims, 20)[0].clone();
+    std::thread::sleep(Duration::from_millis(1100));
+    env.sims.set_shop_status(&c, "packed");
+    env.sims.set_erp_status(&c, "Niepotwierdzony");
+    env.sync_once();
+    assert_eq!((env.sims.shop_status(&c).as_str(), env.sims.erp_status(&c).as_str()), ("packed", "Zaakceptowany"));
+}
+
+#[test]
+fn a_protected_status_is_not_overwritten() {
+    let env = SyncEnv::new(20, TO_SHOP, MAPPING);
+    env.sync_once();
+    let k = open_keys(&env.sims, 20)[0].clone();
+    env.sims.set_shop_status(&k, "finished");
+    env.sims.set_erp_status(&k, "Zaakceptowany");
+    let out = env.sync_once();
+    assert_eq!(env.sims.shop_status(&k), "finished", "{out}");
+    let h = history(&env, &k);
+    assert!(h.iter().any(|e| e["action"] == "skipped: protected"), "{h:?}");
+}
+
+#[test]
+fn a_refused_write_becomes_a_dead_letter_that_can_be_retried_or_discarded() {
+    let env = SyncEnv::new(20, TO_ERP, MAPPING);
+    env.sync_once();
+    let k = open_keys(&env.sims, 20)[0].clone();
+    env.sims.set_erp_status(&k, "Niepotwierdzony");
+    env.sims.erp_action(&k, "cancel");
+    std::thread::sleep(Duration::from_millis(1100));
+    env.sims.set_shop_status(&k, "on_order");
+    env.sync_once();
+    let out = env.orderlink(&["dead-letters", "list", "--json"]);
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let dl = list.iter().find(|d| d["key"] == k.as_str()).unwrap_or_else(|| panic!("no dead letter: {list:?}"));
+    let id = dl["id"].to_string();
+    let status = env.orderlink(&["status"]);
+    assert!(text(&status).contains("main"), "{}", text(&status));
+    let out = env.orderlink(&["dead-letters", "retry", &id]);
+    assert!(out.status.success(), "{}", text(&out));
+    env.sync_once();
+    let list: Vec<Value> = serde_json::from_slice(&env.orderlink(&["dead-letters", "list", "--json"]).stdout).unwrap_or_default();
+    let again = list.iter().find(|d| d["key"] == k.as_str()).unwrap_or_else(|| panic!("still refused: {list:?}"));
+    let out = env.orderlink(&["dead-letters", "discard", &again["id"].to_string()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = env.orderlink(&["dead-letters", "list", "--json"]);
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert!(list.is_empty(), "{list:?}");
+}
+
+#[test]
+fn kill_9_mid_sync_then_restart_converges_with_nothing_lost() {
+    let n = 600;
+    let env = SyncEnv::new(n, TO_SHOP, MAPPING);
+    env.sync_once();
+    let keys = open_keys(&env.sims, n);
+    let values = ["Niepotwierdzony", "Potwierdzony", "Zaakceptowany"];
+    let expect = |i: usize| ["new", "on_order", "packed"][i % 3];
+    for (i, k) in keys.iter().enumerate() {
+        env.sims.set_erp_status(k, values[i % 3]);
+    }
+    env.sims.shop.post("/_sim/faults", json!({"slow_rate": 1.0, "slow_ms": 30}));
+    for kill_after in [150u64, 400] {
+        let mut child = Command::new(orderlink_binary())
+            .args(["run", "--config", &env.config.display().to_string()])
+            .envs(SyncEnv::secrets())
+            .current_dir(env.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::thread::sleep(Duration::from_millis(kill_after));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    env.sims.shop.post("/_sim/faults", json!({"slow_rate": 0.0}));
+    for _ in 0..5 {
+        env.sync_once();
+    }
+    let wrong: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .filter(|(i, k)| env.sims.shop_status(k) != expect(*i))
+        .map(|(_, k)| k.clone())
+        .collect();
+    assert!(wrong.is_empty(), "not converged: {wrong:?}");
+}
+
+#[test]
+fn storms_of_429_and_5xx_converge() {
+    let env = SyncEnv::new(60, BOTH, MAPPING);
+    env.sync_once();
+    let keys = open_keys(&env.sims, 60);
+    std::thread::sleep(Duration::from_millis(1100));
+    for (i, k) in keys.iter().enumerate() {
+        if i % 2 == 0 {
+            env.sims.set_erp_status(k, "Zaakceptowany");
+        } else {
+            env.sims.set_shop_status(k, "on_order");
+        }
+    }
+    env.sims.shop.post("/_sim/faults", json!({"error_rate": 0.3, "rate_limit_rate": 0.3}));
+    env.sims.erp.post("/_sim/faults", json!({"error_rate": 0.3, "drop_rate": 0.1}));
+    let started = Instant::now();
+    let converged = |env: &SyncEnv| {
+        keys.iter().enumerate().all(|(i, k)| {
+            if i % 2 == 0 {
+                env.sims.shop_status(k) == "packed"
+            } else {
+                env.sims.erp_status(k) == "Potwierdzony"
+            }
+        })
+    };
+    let mut rounds = 0;
+    while !converged(&env) && rounds < 60 {
+        let _ = env.orderlink(&["sync", "--once"]);
+        std::thread::sleep(Duration::from_millis(300));
+        rounds += 1;
+    }
+    assert!(converged(&env), "no convergence after {rounds} rounds, {:?}", started.elapsed());
+}
+
+#[test]
+fn two_links_one_shop_down_the_other_keeps_syncing_and_sigterm_exits_0() {
+    let a = SimPair::start(10, 1);
+    let b = SimPair::start(10, 2);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("mapping.toml"), MAPPING).unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("orderlink.toml");
+    let link = |name: &str, shop: &str, erp: &str| {
+        format!("[links.{name}]\nshop = \"{shop}\"\nerp = \"{erp}\"\nmapping = \"mapping.toml\"\npoll_interval = \"200ms\"\n{TO_SHOP}\n")
+    };
+    std::fs::write(
+        &config,
+        format!(
+            "[plugins]\ndirs = [\"{}\"]\n{}{}{}{}",
+            orderlink_e2e::sims::plugin_dir().display(),
+            a.endpoints_toml("shop_a", "erp_a"),
+            b.endpoints_toml("shop_b", "erp_b"),
+            link("a", "shop_a", "erp_a"),
+            link("b", "shop_b", "erp_b"),
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(orderlink_binary())
+        .args(["run", "--config", &config.display().to_string()])
+        .envs(SyncEnv::secrets())
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut a = a;
+    a.shop.kill();
+    let k = open_keys(&b, 10)[0].clone();
+    b.set_erp_status(&k, "Zaakceptowany");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while b.shop_status(&k) != "packed" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(b.shop_status(&k), "packed", "link b kept syncing while shop a is down");
+    terminate(&child);
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), Some(0));
+}

@@ -1,0 +1,174 @@
+//! A complete sync setup on loopback: an IdoSell simulator, an enova365 simulator seeded with the
+//! same linked orders, a config and a mapping file in a temp dir, and the `orderlink` binary.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::sims::{orderlink, plugin_dir, SimProcess};
+
+/// The API key the IdoSell simulator accepts in these setups.
+pub const SHOP_KEY: &str = "test-shop-key-123";
+/// The enova365 operator password in these setups.
+pub const ERP_PASSWORD: &str = "test-erp-pass-456";
+
+/// The mapping most tests use.
+pub const MAPPING: &str = r#"
+[to_shop]
+Niepotwierdzony = "new"
+Potwierdzony = "on_order"
+Zaakceptowany = "packed"
+
+[to_erp]
+new = "Niepotwierdzony"
+on_order = "Potwierdzony"
+packed = "Zaakceptowany"
+packed_ready = "Zaakceptowany"
+"#;
+
+/// One shop simulator + one ERP simulator with `n` linked orders.
+pub struct SimPair {
+    /// The IdoSell simulator.
+    pub shop: SimProcess,
+    /// The enova365 simulator.
+    pub erp: SimProcess,
+}
+
+impl SimPair {
+    /// Starts and seeds both simulators with `n` linked orders (serial 1..=n = ObcyNumer).
+    pub fn start(n: usize, seed: u64) -> SimPair {
+        let shop = SimProcess::start("idosell-sim", &["--listen", "127.0.0.1:0", "--api-key", SHOP_KEY]);
+        let erp = SimProcess::start(
+            "enova365-sim",
+            &["--listen", "127.0.0.1:0", "--database", "Firma", "--operator", "Administrator", "--password", ERP_PASSWORD],
+        );
+        shop.post("/_sim/seed", json!({"seed": seed, "count": n, "shop": "shop1"}));
+        erp.post("/_sim/seed", json!({"seed": seed, "count": n, "link_obcy_numer": true}));
+        SimPair { shop, erp }
+    }
+
+    /// The shop status of an order.
+    pub fn shop_status(&self, key: &str) -> String {
+        let v = self.shop.get(&format!("/_sim/orders/{key}"));
+        v.get("orderStatus")
+            .or_else(|| v.get("status"))
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no status in {v}"))
+            .to_owned()
+    }
+
+    /// Changes an order's status as a shop operator would.
+    pub fn set_shop_status(&self, key: &str, status: &str) {
+        self.shop.post(&format!("/_sim/orders/{key}/status"), json!({"status": status}));
+    }
+
+    /// The ERP `Potwierdzenie` of the ZO linked to an order.
+    pub fn erp_status(&self, key: &str) -> String {
+        let v = self.erp.get(&format!("/_sim/documents/by-obcy/{key}"));
+        v.get("Potwierdzenie")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no Potwierdzenie in {v}"))
+            .to_owned()
+    }
+
+    /// Changes a ZO's `Potwierdzenie` as an ERP user would.
+    pub fn set_erp_status(&self, key: &str, value: &str) {
+        self.erp.post(
+            &format!("/_sim/documents/by-obcy/{key}/potwierdzenie"),
+            json!({"value": value}),
+        );
+    }
+
+    /// An ERP user action on a ZO: `approve`, `invoice`, `receipt`, `cancel`, `lock`.
+    pub fn erp_action(&self, key: &str, action: &str) {
+        self.erp.post(&format!("/_sim/documents/by-obcy/{key}/{action}"), json!({}));
+    }
+
+    /// Total API requests each simulator has served (control calls excluded).
+    pub fn request_counts(&self) -> (u64, u64) {
+        let total = |v: Value| v.get("total").and_then(Value::as_u64).unwrap_or(0);
+        (total(self.shop.get("/_sim/counters")), total(self.erp.get("/_sim/counters")))
+    }
+
+    /// The endpoints section of a config for this pair, named `shop` and `erp`.
+    pub fn endpoints_toml(&self, shop_name: &str, erp_name: &str) -> String {
+        format!(
+            r#"
+[endpoints.{shop_name}]
+connector = "idosell"
+[endpoints.{shop_name}.config]
+url = "{}"
+api_key = "${{env:ORDERLINK_TEST_SHOP_KEY}}"
+api_version = 6
+requests_per_second = 1000
+
+[endpoints.{erp_name}]
+connector = "enova365"
+[endpoints.{erp_name}.config]
+url = "{}"
+database = "Firma"
+operator = "Administrator"
+password = "${{env:ORDERLINK_TEST_ERP_PASSWORD}}"
+"#,
+            self.shop.url, self.erp.url
+        )
+    }
+}
+
+/// A temp dir holding a config, a mapping and the state store, with helpers to run orderlink.
+pub struct SyncEnv {
+    /// The temp dir.
+    pub dir: TempDir,
+    /// The simulators.
+    pub sims: SimPair,
+    /// The config file.
+    pub config: PathBuf,
+}
+
+impl SyncEnv {
+    /// Sims with `n` orders, one link `main` whose table body is `link_body` (direction, scope...).
+    pub fn new(n: usize, link_body: &str, mapping: &str) -> SyncEnv {
+        let sims = SimPair::start(n, 7);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
+        std::fs::write(dir.path().join("mapping.toml"), mapping).unwrap_or_else(|e| panic!("{e}"));
+        let config = dir.path().join("orderlink.toml");
+        let text = format!(
+            "[store]\npath = \"state.sqlite\"\n\n[plugins]\ndirs = [\"{}\"]\n{}\n[links.main]\nshop = \"shop\"\nerp = \"erp\"\nmapping = \"mapping.toml\"\npoll_interval = \"200ms\"\n{link_body}\n",
+            plugin_dir().display(),
+            sims.endpoints_toml("shop", "erp"),
+        );
+        std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
+        SyncEnv { dir, sims, config }
+    }
+
+    /// The secrets orderlink reads from the environment.
+    pub fn secrets() -> [(&'static str, &'static str); 2] {
+        [
+            ("ORDERLINK_TEST_SHOP_KEY", SHOP_KEY),
+            ("ORDERLINK_TEST_ERP_PASSWORD", ERP_PASSWORD),
+        ]
+    }
+
+    /// Runs `orderlink <args> --config <config>`.
+    pub fn orderlink(&self, args: &[&str]) -> Output {
+        let config = self.config.display().to_string();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--config", &config]);
+        orderlink(self.dir.path(), &all, &Self::secrets())
+    }
+
+    /// `orderlink sync --once`, asserting it exits 0; returns stdout.
+    pub fn sync_once(&self) -> String {
+        let out = self.orderlink(&["sync", "--once"]);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "sync failed ({:?}):\n{stdout}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+}
