@@ -84,14 +84,14 @@ fn problems(json: &Value) -> Vec<(String, String)> {
 /// still lists and drives the good plugins, and reports exactly one problem, for `bad`, whose
 /// message holds every fragment; in JSON and in the table. Returns the problem's message.
 fn assert_reported(dir: &PluginDir, bad: &Path, fragments: &[&str]) -> String {
-    let (run, json) = plugins_json(&[], dir);
-    run.expect_code(2);
+    let (listing, json) = plugins_json(&[], dir);
+    listing.expect_code(2);
     let plugins: Vec<String> = listed(&json).into_iter().map(|(p, _)| p).collect();
-    assert_eq!(plugins, ["legacy", "memory"], "good plugins missing:\n{run:?}");
+    assert_eq!(plugins, ["legacy", "memory"], "good plugins missing:\n{listing:?}");
     let problems = problems(&json);
-    assert_eq!(problems.len(), 1, "expected one problem:\n{run:?}");
+    assert_eq!(problems.len(), 1, "expected one problem:\n{listing:?}");
     let (path, message) = &problems[0];
-    assert_eq!(Path::new(path), bad, "{run:?}");
+    assert_eq!(Path::new(path), bad, "{listing:?}");
     assert!(message.contains(&bad.display().to_string()), "{message}");
     for fragment in fragments {
         assert!(message.contains(fragment), "`{fragment}` missing from: {message}");
