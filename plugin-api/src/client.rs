@@ -9,9 +9,16 @@ use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use abi_stable::library::{lib_header_from_raw_library, LibraryError, RawLibrary};
+use abi_stable::abi_stability::abi_checking::{
+    check_layout_compatibility_with_globals, CheckingGlobals,
+};
+use abi_stable::library::{
+    lib_header_from_raw_library, LibHeader, LibraryError, RawLibrary, RootModule,
+};
 use abi_stable::prefix_type::WithMetadata;
-use abi_stable::std_types::{RResult, RString};
+use abi_stable::sabi_types::VersionStrings;
+use abi_stable::std_types::{RBoxError, RResult, RString};
+use abi_stable::StableAbi;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -38,7 +45,9 @@ pub enum LoadError {
         reason: String,
     },
     /// A shared library, but it exports no orderlink root module.
-    #[error("{path}: a shared library, but not an orderlink plugin (it exports no plugin root module)")]
+    #[error(
+        "{path}: a shared library, but not an orderlink plugin (it exports no plugin root module)"
+    )]
     NotAPlugin {
         /// The file.
         path: PathBuf,
@@ -116,6 +125,41 @@ pub fn host_api() -> HostApiRef {
     HostApiRef(HOST_API.static_as_prefix())
 }
 
+/// Checks that the plugin's ABI types fit this host's and runs the plugin's root module
+/// constructor.
+///
+/// abi_stable's own check takes the host's types as the interface the library must implement, so
+/// it refuses a plugin whose prefix-type modules have fewer fields than the host's, which is
+/// exactly a plugin built for an older 1.x ABI. For such a plugin the check runs the other way:
+/// the plugin's types must be a prefix of the host's. The fields the plugin lacks then read as
+/// `None`: a prefix-type accessor consults the field accessibility the plugin's module carries.
+fn init_root_module(header: &LibHeader) -> Result<PluginModuleRef, LibraryError> {
+    let minor = |v: VersionStrings| v.parsed().map(|n| n.minor).ok();
+    let older = match (
+        minor(header.version_strings()),
+        minor(PluginModuleRef::VERSION_STRINGS),
+    ) {
+        (Some(plugin), Some(host)) => plugin < host,
+        _ => false,
+    };
+    match header.layout() {
+        Some(plugin_layout) if older => {
+            // Checked apart from abi_stable's process-wide record of prefix types, which
+            // would otherwise keep the plugin's shorter modules as the reference for every
+            // plugin loaded after it.
+            check_layout_compatibility_with_globals(
+                plugin_layout,
+                PluginModuleRef::LAYOUT,
+                &CheckingGlobals::new(),
+            )
+            .map_err(|e| LibraryError::AbiInstability(RBoxError::new(e)))?;
+            // SAFETY: just checked: every type of the plugin's is a prefix of the host's.
+            unsafe { header.init_root_module_with_unchecked_layout::<PluginModuleRef>() }
+        }
+        _ => header.init_root_module::<PluginModuleRef>(),
+    }
+}
+
 /// A loaded plugin library.
 #[derive(Clone)]
 pub struct PluginLibrary {
@@ -181,18 +225,16 @@ impl PluginLibrary {
                 major: ABI_MAJOR,
             });
         }
-        let module = header
-            .init_root_module::<PluginModuleRef>()
-            .map_err(|e| match e {
-                LibraryError::AbiInstability(details) => LoadError::LayoutMismatch {
-                    path: path.clone(),
-                    details: details.to_string(),
-                },
-                other => LoadError::Failed {
-                    path: path.clone(),
-                    reason: other.to_string(),
-                },
-            })?;
+        let module = init_root_module(header).map_err(|e| match e {
+            LibraryError::AbiInstability(details) => LoadError::LayoutMismatch {
+                path: path.clone(),
+                details: details.to_string(),
+            },
+            other => LoadError::Failed {
+                path: path.clone(),
+                reason: other.to_string(),
+            },
+        })?;
         let failed = |reason: String| LoadError::Failed {
             path: path.clone(),
             reason,

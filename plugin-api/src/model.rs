@@ -51,7 +51,11 @@ impl ConnectorInfo {
     /// The names of the config fields that the schema marks as secret.
     pub fn secret_fields(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if let Some(props) = self.config_schema.get("properties").and_then(|p| p.as_object()) {
+        if let Some(props) = self
+            .config_schema
+            .get("properties")
+            .and_then(|p| p.as_object())
+        {
             for (name, prop) in props {
                 if prop.get("secret").and_then(|s| s.as_bool()) == Some(true) {
                     out.push(name.clone());

@@ -78,9 +78,7 @@ pub mod artifacts {
 
     /// The path of a binary built in this workspace. Panics if missing.
     pub fn binary(name: &str) -> PathBuf {
-        existing(
-            profile_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX)),
-        )
+        existing(profile_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
     }
 }
 
@@ -125,11 +123,17 @@ impl std::error::Error for Failures {}
 
 const MAX_PAGES: usize = 10_000;
 
-fn drain(c: &dyn Connector, mut cursor: Option<String>) -> Result<(String, BTreeSet<String>), String> {
+fn drain(
+    c: &dyn Connector,
+    mut cursor: Option<String>,
+) -> Result<(String, BTreeSet<String>), String> {
     let mut keys = BTreeSet::new();
     for _ in 0..MAX_PAGES {
         let page: ChangesPage = c
-            .changes(&ChangesRequest { cursor: cursor.clone(), limit: 100 })
+            .changes(&ChangesRequest {
+                cursor: cursor.clone(),
+                limit: 100,
+            })
             .map_err(|e| format!("changes failed: {e}"))?;
         if page.next_cursor.is_empty() {
             return Err("changes returned an empty next_cursor".into());
@@ -140,7 +144,9 @@ fn drain(c: &dyn Connector, mut cursor: Option<String>) -> Result<(String, BTree
             return Ok((cursor.unwrap_or_default(), keys));
         }
     }
-    Err(format!("the change feed did not end after {MAX_PAGES} pages"))
+    Err(format!(
+        "the change feed did not end after {MAX_PAGES} pages"
+    ))
 }
 
 fn check_manifest(s: &Subject<'_>, fail: &mut Vec<String>) {
@@ -149,7 +155,10 @@ fn check_manifest(s: &Subject<'_>, fail: &mut Vec<String>) {
         fail.push("manifest: empty plugin name".into());
     }
     if !is_compatible(&m.abi_version) {
-        fail.push(format!("manifest: ABI version {} is not accepted", m.abi_version));
+        fail.push(format!(
+            "manifest: ABI version {} is not accepted",
+            m.abi_version
+        ));
     }
     let mut names = BTreeSet::new();
     for c in &m.connectors {
@@ -157,7 +166,10 @@ fn check_manifest(s: &Subject<'_>, fail: &mut Vec<String>) {
             fail.push(format!("manifest: connector `{}` listed twice", c.name));
         }
         if c.config_schema.get("type").and_then(Value::as_str) != Some("object")
-            || c.config_schema.get("properties").and_then(Value::as_object).is_none()
+            || c.config_schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_none()
         {
             fail.push(format!(
                 "manifest: `{}` config schema is not an object schema with properties",
@@ -196,7 +208,9 @@ fn set_status(c: &dyn Connector, key: &str, status: &str) -> Result<bool, String
 
 fn read_status(c: &dyn Connector, key: &str) -> Result<String, String> {
     let resp = c
-        .read(&ReadRequest { keys: vec![key.to_owned()] })
+        .read(&ReadRequest {
+            keys: vec![key.to_owned()],
+        })
         .map_err(|e| format!("read {key} failed: {e}"))?;
     resp.orders
         .iter()
@@ -205,9 +219,16 @@ fn read_status(c: &dyn Connector, key: &str) -> Result<String, String> {
         .ok_or_else(|| format!("read {key}: order not returned"))
 }
 
-fn check_instance(s: &Subject<'_>, c: &dyn Connector, fail: &mut Vec<String>) -> Result<(), String> {
-    c.check().map_err(|e| format!("check failed with a good config: {e}"))?;
-    let vocab = c.vocabulary().map_err(|e| format!("vocabulary failed: {e}"))?;
+fn check_instance(
+    s: &Subject<'_>,
+    c: &dyn Connector,
+    fail: &mut Vec<String>,
+) -> Result<(), String> {
+    c.check()
+        .map_err(|e| format!("check failed with a good config: {e}"))?;
+    let vocab = c
+        .vocabulary()
+        .map_err(|e| format!("vocabulary failed: {e}"))?;
     let codes: BTreeSet<&str> = vocab.statuses.iter().map(|st| st.code.as_str()).collect();
     if vocab.statuses.is_empty() {
         fail.push("vocabulary is empty".into());
@@ -224,13 +245,22 @@ fn check_instance(s: &Subject<'_>, c: &dyn Connector, fail: &mut Vec<String>) ->
     // Cursors advance: draining ends; asking again from the end gives nothing new.
     let (first_cursor, _) = {
         let page = c
-            .changes(&ChangesRequest { cursor: None, limit: 100 })
+            .changes(&ChangesRequest {
+                cursor: None,
+                limit: 100,
+            })
             .map_err(|e| format!("changes from the start failed: {e}"))?;
         (page.next_cursor, page.orders.len())
     };
     // Replay: the same cursor gives the same answer.
-    let replay_a = c.changes(&ChangesRequest { cursor: Some(first_cursor.clone()), limit: 100 });
-    let replay_b = c.changes(&ChangesRequest { cursor: Some(first_cursor.clone()), limit: 100 });
+    let replay_a = c.changes(&ChangesRequest {
+        cursor: Some(first_cursor.clone()),
+        limit: 100,
+    });
+    let replay_b = c.changes(&ChangesRequest {
+        cursor: Some(first_cursor.clone()),
+        limit: 100,
+    });
     match (replay_a, replay_b) {
         (Ok(a), Ok(b)) => {
             let ka: Vec<_> = a.orders.iter().map(|o| &o.key).collect();
@@ -247,7 +277,9 @@ fn check_instance(s: &Subject<'_>, c: &dyn Connector, fail: &mut Vec<String>) ->
     let (a, b) = (&s.statuses.0, &s.statuses.1);
     set_status(c, &s.key, a)?;
     if set_status(c, &s.key, a)? {
-        fail.push(format!("applying `{a}` twice reported a change the second time"));
+        fail.push(format!(
+            "applying `{a}` twice reported a change the second time"
+        ));
     }
     let now = read_status(c, &s.key)?;
     if vocab.resolve(&now).map(|x| &x.code) != vocab.resolve(a).map(|x| &x.code) {
@@ -265,7 +297,10 @@ fn check_instance(s: &Subject<'_>, c: &dyn Connector, fail: &mut Vec<String>) ->
         std::thread::sleep(Duration::from_millis(1100));
     }
     if !seen {
-        fail.push(format!("the change of {} never showed in the change feed", s.key));
+        fail.push(format!(
+            "the change of {} never showed in the change feed",
+            s.key
+        ));
     }
     let mut settled = false;
     for _ in 0..5 {
@@ -294,22 +329,40 @@ fn check_panics(s: &Subject<'_>, fail: &mut Vec<String>) {
     };
     match (s.create)(&probe("create")) {
         Err(e) if e.kind == ErrorKind::Internal => {}
-        Err(e) => fail.push(format!("a panic in create gave a {} error, not internal", e.kind)),
+        Err(e) => fail.push(format!(
+            "a panic in create gave a {} error, not internal",
+            e.kind
+        )),
         Ok(_) => fail.push("a panic in create was not reported".into()),
     }
     type Call = fn(&dyn Connector) -> Result<(), ConnectorError>;
     let calls: [(&str, Call); 5] = [
         ("check", |c| c.check().map(drop)),
         ("vocabulary", |c| c.vocabulary().map(drop)),
-        ("changes", |c| c.changes(&ChangesRequest { cursor: None, limit: 1 }).map(drop)),
-        ("read", |c| c.read(&ReadRequest { keys: vec!["1".into()] }).map(drop)),
-        ("apply", |c| c.apply(&ApplyRequest { updates: vec![] }).map(drop)),
+        ("changes", |c| {
+            c.changes(&ChangesRequest {
+                cursor: None,
+                limit: 1,
+            })
+            .map(drop)
+        }),
+        ("read", |c| {
+            c.read(&ReadRequest {
+                keys: vec!["1".into()],
+            })
+            .map(drop)
+        }),
+        ("apply", |c| {
+            c.apply(&ApplyRequest { updates: vec![] }).map(drop)
+        }),
     ];
     for (entry, call) in calls {
         match (s.create)(&probe(entry)) {
             Ok(c) => match call(c.as_ref()) {
                 Err(e) if e.kind == ErrorKind::Internal => {}
-                other => fail.push(format!("a panic in {entry} gave {other:?}, not an internal error")),
+                other => fail.push(format!(
+                    "a panic in {entry} gave {other:?}, not an internal error"
+                )),
             },
             Err(e) => fail.push(format!("create with a {entry} probe failed: {e}")),
         }
@@ -323,7 +376,10 @@ pub fn run(s: &Subject<'_>) -> Result<(), Failures> {
     for bad in &s.bad_configs {
         match (s.create)(bad) {
             Err(e) if e.kind == ErrorKind::Config => {}
-            Err(e) => fail.push(format!("bad config {bad} gave a {} error, not config", e.kind)),
+            Err(e) => fail.push(format!(
+                "bad config {bad} gave a {} error, not config",
+                e.kind
+            )),
             Ok(c) => match c.check() {
                 Err(e) if e.kind == ErrorKind::Config => {}
                 other => fail.push(format!("bad config {bad} was accepted (check: {other:?})")),

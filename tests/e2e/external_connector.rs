@@ -57,11 +57,22 @@ fn a_connector_built_outside_the_workspace_plugs_into_the_unchanged_host() {
     let plugin_entry = &json["plugins"][0];
     assert_eq!(plugin_entry["plugin"], "file-shop", "{listing:?}");
     assert_eq!(plugin_entry["abi_version"], ABI_VERSION, "{listing:?}");
-    assert_eq!(plugin_entry["connectors"][0]["name"], "file-shop", "{listing:?}");
+    assert_eq!(
+        plugin_entry["connectors"][0]["name"], "file-shop",
+        "{listing:?}"
+    );
     assert_eq!(plugin_entry["connectors"][0]["role"], "shop", "{listing:?}");
 
     let call = |args: &[&str]| -> Value {
-        let mut all = vec!["connector", "--plugin-dir", &d, "--connector", "file-shop", "--config", &config];
+        let mut all = vec![
+            "connector",
+            "--plugin-dir",
+            &d,
+            "--connector",
+            "file-shop",
+            "--config",
+            &config,
+        ];
         all.extend_from_slice(args);
         let r = run(&all);
         r.expect_code(0);

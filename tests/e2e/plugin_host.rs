@@ -44,13 +44,13 @@ fn plugins_json(extra: &[&str], dir: &PluginDir) -> (Run, Value) {
     (run, json)
 }
 
-/// `(plugin name, [connector names])` of a `plugins --json` listing, sorted by plugin name.
+/// `(plugin name, [connector names])` of a `plugins --json` listing, all sorted.
 fn listed(json: &Value) -> Vec<(String, Vec<String>)> {
     let plugins = json["plugins"].as_array().cloned().unwrap_or_default();
     let mut listed: Vec<(String, Vec<String>)> = plugins
         .iter()
         .map(|p| {
-            let connectors = p["connectors"]
+            let mut connectors: Vec<String> = p["connectors"]
                 .as_array()
                 .map(|cs| {
                     cs.iter()
@@ -58,7 +58,11 @@ fn listed(json: &Value) -> Vec<(String, Vec<String>)> {
                         .collect()
                 })
                 .unwrap_or_default();
-            (p["plugin"].as_str().unwrap_or_default().to_owned(), connectors)
+            connectors.sort();
+            (
+                p["plugin"].as_str().unwrap_or_default().to_owned(),
+                connectors,
+            )
         })
         .collect();
     listed.sort();
@@ -87,20 +91,30 @@ fn assert_reported(dir: &PluginDir, bad: &Path, fragments: &[&str]) -> String {
     let (listing, json) = plugins_json(&[], dir);
     listing.expect_code(2);
     let plugins: Vec<String> = listed(&json).into_iter().map(|(p, _)| p).collect();
-    assert_eq!(plugins, ["legacy", "memory"], "good plugins missing:\n{listing:?}");
+    assert_eq!(
+        plugins,
+        ["legacy", "memory"],
+        "good plugins missing:\n{listing:?}"
+    );
     let problems = problems(&json);
     assert_eq!(problems.len(), 1, "expected one problem:\n{listing:?}");
     let (path, message) = &problems[0];
     assert_eq!(Path::new(path), bad, "{listing:?}");
     assert!(message.contains(&bad.display().to_string()), "{message}");
     for fragment in fragments {
-        assert!(message.contains(fragment), "`{fragment}` missing from: {message}");
+        assert!(
+            message.contains(fragment),
+            "`{fragment}` missing from: {message}"
+        );
     }
 
     let table = run(["plugins", "--plugin-dir", &dir_arg(dir)]);
     table.expect_code(2);
     for connector in ["memory-shop", "memory-erp", "legacy-shop"] {
-        assert!(table.stdout.contains(connector), "{connector} not listed:\n{table:?}");
+        assert!(
+            table.stdout.contains(connector),
+            "{connector} not listed:\n{table:?}"
+        );
     }
     assert!(
         table.stderr.contains(&format!("error: {message}")),
@@ -133,7 +147,10 @@ fn several_plugins_load_side_by_side_and_each_is_driven() {
         [
             ("fragile".to_owned(), vec!["fragile-shop".to_owned()]),
             ("legacy".to_owned(), vec!["legacy-shop".to_owned()]),
-            ("memory".to_owned(), vec!["memory-shop".to_owned(), "memory-erp".to_owned()]),
+            (
+                "memory".to_owned(),
+                vec!["memory-erp".to_owned(), "memory-shop".to_owned()]
+            ),
         ]
         .into_iter()
         .collect::<Vec<_>>(),
@@ -144,7 +161,10 @@ fn several_plugins_load_side_by_side_and_each_is_driven() {
     let table = run(["plugins", "--plugin-dir", &dir_arg(&dir)]);
     table.expect_code(0);
     for connector in ["memory-shop", "memory-erp", "legacy-shop", "fragile-shop"] {
-        assert!(table.stdout.contains(connector), "{connector} not listed:\n{table:?}");
+        assert!(
+            table.stdout.contains(connector),
+            "{connector} not listed:\n{table:?}"
+        );
     }
 
     for (connector, config) in [
@@ -243,9 +263,7 @@ fn a_second_plugin_claiming_a_connector_name_is_ignored_and_reported() {
     run_json.expect_code(2);
     let plugins = json["plugins"].as_array().cloned().unwrap_or_default();
     let active = |plugin: &str| -> Option<bool> {
-        plugins
-            .iter()
-            .find(|p| p["plugin"] == plugin)?["connectors"]
+        plugins.iter().find(|p| p["plugin"] == plugin)?["connectors"]
             .as_array()?
             .iter()
             .find(|c| c["name"] == "memory-shop")?["active"]
@@ -263,9 +281,18 @@ fn a_second_plugin_claiming_a_connector_name_is_ignored_and_reported() {
         "{message}"
     );
 
-    let table = run(["plugins", "--plugin-dir", &dir_arg(&dir), "--plugin", &dup_arg]);
+    let table = run([
+        "plugins",
+        "--plugin-dir",
+        &dir_arg(&dir),
+        "--plugin",
+        &dup_arg,
+    ]);
     table.expect_code(2);
-    assert!(table.stdout.contains("memory-shop (ignored: duplicate)"), "{table:?}");
+    assert!(
+        table.stdout.contains("memory-shop (ignored: duplicate)"),
+        "{table:?}"
+    );
 
     // The connector in use is the first plugin's (the duplicate's refuses every config).
     let check = run([
@@ -282,7 +309,10 @@ fn a_second_plugin_claiming_a_connector_name_is_ignored_and_reported() {
     ]);
     check.expect_code(0);
     assert_eq!(check.json()["details"], "0 orders in memory", "{check:?}");
-    assert!(check.stderr.contains("already provided by plugin `memory`"), "{check:?}");
+    assert!(
+        check.stderr.contains("already provided by plugin `memory`"),
+        "{check:?}"
+    );
 }
 
 #[test]
@@ -328,7 +358,15 @@ fn the_host_drives_a_plugin_built_against_abi_1_0() {
     let d = dir_arg(&dir);
     let config = r#"{"orders":{"1":"new","2":"packed"}}"#;
     let call = |args: &[&str]| {
-        let mut all = vec!["connector", "--plugin-dir", &d, "--connector", "legacy-shop", "--config", config];
+        let mut all = vec![
+            "connector",
+            "--plugin-dir",
+            &d,
+            "--connector",
+            "legacy-shop",
+            "--config",
+            config,
+        ];
         all.extend_from_slice(args);
         let r = run(&all);
         r.expect_code(0);
@@ -386,7 +424,10 @@ fn api_usage_of_an_abi_1_0_plugin_reads_as_unsupported() {
 
     let memory = PluginLibrary::load(&memory_plugin()).expect("load the memory plugin");
     let new = memory
-        .create("memory-shop", &json!({"orders": [{"key": "1", "status": "new"}]}))
+        .create(
+            "memory-shop",
+            &json!({"orders": [{"key": "1", "status": "new"}]}),
+        )
         .expect("create memory-shop");
     assert!(new.has_api_usage());
     new.check().expect("check");

@@ -71,7 +71,10 @@ where
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary().display()));
     Run {
-        args: args.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+        args: args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

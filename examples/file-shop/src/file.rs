@@ -65,7 +65,10 @@ impl OrdersFile {
             _ => ConnectorError::transient(format!("cannot read {}: {e}", path.display())),
         })?;
         let file: OrdersFile = serde_json::from_str(&text).map_err(|e| {
-            ConnectorError::config(format!("{} is not a valid orders file: {e}", path.display()))
+            ConnectorError::config(format!(
+                "{} is not a valid orders file: {e}",
+                path.display()
+            ))
         })?;
         let mut keys = std::collections::BTreeSet::new();
         for order in &file.orders {
@@ -101,8 +104,9 @@ impl OrdersFile {
     /// renames it over the old one, so a reader sees either the old or the new file, never a
     /// half-written one.
     pub fn write(&self, path: &Path) -> Result<(), ConnectorError> {
-        let failed =
-            |e: std::io::Error| ConnectorError::transient(format!("cannot write {}: {e}", path.display()));
+        let failed = |e: std::io::Error| {
+            ConnectorError::transient(format!("cannot write {}: {e}", path.display()))
+        };
         let mut text = serde_json::to_vec_pretty(self)
             .map_err(|e| ConnectorError::internal(format!("cannot encode the orders file: {e}")))?;
         text.push(b'\n');
@@ -145,7 +149,8 @@ mod tests {
         let file = OrdersFile::read(&path).expect("read");
         file.write(&path).expect("rewrite");
         let again: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).expect("read back")).expect("json");
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read back"))
+                .expect("json");
         assert_eq!(again["shop"], "demo");
         assert_eq!(again["orders"][0]["note"], "gift wrap");
         std::fs::remove_dir_all(&dir).expect("clean up");

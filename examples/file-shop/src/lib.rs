@@ -334,9 +334,12 @@ impl Connector for FileShop {
         let writes = self.writes.load(Ordering::Relaxed);
         ApiUsage {
             requests: reads + writes,
-            by_endpoint: [("read_file".to_owned(), reads), ("write_file".to_owned(), writes)]
-                .into_iter()
-                .collect(),
+            by_endpoint: [
+                ("read_file".to_owned(), reads),
+                ("write_file".to_owned(), writes),
+            ]
+            .into_iter()
+            .collect(),
         }
     }
 }
@@ -394,11 +397,19 @@ mod tests {
             ]),
         );
         let c = shop.connector.as_ref();
-        let first = c.changes(&ChangesRequest { cursor: None, limit: 2 }).expect("page 1");
+        let first = c
+            .changes(&ChangesRequest {
+                cursor: None,
+                limit: 2,
+            })
+            .expect("page 1");
         assert_eq!(keys(&first), ["a", "b"]);
         assert!(first.has_more);
         let second = c
-            .changes(&ChangesRequest { cursor: Some(first.next_cursor), limit: 2 })
+            .changes(&ChangesRequest {
+                cursor: Some(first.next_cursor),
+                limit: 2,
+            })
             .expect("page 2");
         assert_eq!(keys(&second), ["c"]);
         assert!(!second.has_more);
@@ -406,18 +417,32 @@ mod tests {
 
     #[test]
     fn a_written_change_shows_once_after_the_cursor() {
-        let shop = shop("feed", json!([{"key": "1", "status": "new"}, {"key": "2", "status": "new"}]));
+        let shop = shop(
+            "feed",
+            json!([{"key": "1", "status": "new"}, {"key": "2", "status": "new"}]),
+        );
         let c = shop.connector.as_ref();
-        let start = c.changes(&ChangesRequest { cursor: None, limit: 100 }).expect("start");
+        let start = c
+            .changes(&ChangesRequest {
+                cursor: None,
+                limit: 100,
+            })
+            .expect("start");
         let outcome = set(c, "2", "Being packed");
         assert!(outcome.changed, "{outcome:?}");
         let next = c
-            .changes(&ChangesRequest { cursor: Some(start.next_cursor), limit: 100 })
+            .changes(&ChangesRequest {
+                cursor: Some(start.next_cursor),
+                limit: 100,
+            })
             .expect("after");
         assert_eq!(keys(&next), ["2"]);
         assert_eq!(next.orders[0].status, "packed");
         let after = c
-            .changes(&ChangesRequest { cursor: Some(next.next_cursor), limit: 100 })
+            .changes(&ChangesRequest {
+                cursor: Some(next.next_cursor),
+                limit: 100,
+            })
             .expect("end");
         assert!(after.orders.is_empty());
     }
@@ -433,7 +458,9 @@ mod tests {
 
     #[test]
     fn a_config_without_path_is_a_config_error() {
-        let err = create(&json!({ "statuses": ["new"] })).err().expect("refused");
+        let err = create(&json!({ "statuses": ["new"] }))
+            .err()
+            .expect("refused");
         assert_eq!(err.kind, orderlink_plugin_api::ErrorKind::Config);
     }
 }

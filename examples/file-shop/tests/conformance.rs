@@ -22,7 +22,8 @@ fn orders_file(name: &str) -> PathBuf {
 
 #[test]
 fn the_plugin_file_passes_the_conformance_testkit() {
-    let lib = PluginLibrary::load(&artifacts::cdylib("orderlink_file_shop")).expect("load the plugin");
+    let lib =
+        PluginLibrary::load(&artifacts::cdylib("orderlink_file_shop")).expect("load the plugin");
     let path = orders_file("conformance");
     let create = |cfg: &serde_json::Value| {
         lib.create("file-shop", cfg)

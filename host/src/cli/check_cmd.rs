@@ -37,7 +37,10 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     for (name, ep) in &endpoints {
         match ep {
             Ok(ep) => match ep.connector.check() {
-                Ok(r) => println!("ok: endpoint `{name}` ({}): {}", ep.connector_name, r.details),
+                Ok(r) => println!(
+                    "ok: endpoint `{name}` ({}): {}",
+                    ep.connector_name, r.details
+                ),
                 Err(e) => {
                     println!("error: endpoint `{name}` ({}): {e}", ep.connector_name);
                     if e.kind == orderlink_plugin_api::ErrorKind::Config {
@@ -58,20 +61,32 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
         }
     }
     for link in config.links.values() {
-        let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp)) else {
-            println!("skipped: link `{}`: an endpoint is not available", link.name);
+        let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp))
+        else {
+            println!(
+                "skipped: link `{}`: an endpoint is not available",
+                link.name
+            );
             continue;
         };
         match plan_link(&config, link, shop.clone(), erp.clone()) {
             Ok(plan) => println!(
                 "ok: link `{}`: {} {}, {}, {} shop / {} ERP statuses mapped{}",
                 link.name,
-                if link.enabled { "enabled," } else { "disabled," },
+                if link.enabled {
+                    "enabled,"
+                } else {
+                    "disabled,"
+                },
                 link.direction.as_str(),
                 link.scope,
                 plan.mapping.to_erp.len(),
                 plan.mapping.to_shop.len(),
-                if link.enabled { "" } else { " (status sync is off)" }
+                if link.enabled {
+                    ""
+                } else {
+                    " (status sync is off)"
+                }
             ),
             Err(e) => {
                 for line in e.to_string().lines() {

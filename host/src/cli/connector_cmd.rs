@@ -4,9 +4,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use orderlink_plugin_api::model::{
-    ApplyRequest, ChangesRequest, ReadRequest, StatusUpdate,
-};
+use orderlink_plugin_api::model::{ApplyRequest, ChangesRequest, ReadRequest, StatusUpdate};
 use orderlink_plugin_api::sdk::Connector;
 
 use super::{plugins_cmd, BadInput, PluginArgs, EXIT_OK};
@@ -91,15 +89,15 @@ pub fn run(args: &ConnectorArgs) -> anyhow::Result<u8> {
     let answer = match &args.call {
         ConnectorCall::Check => serde_json::to_value(connector.check()?)?,
         ConnectorCall::Vocabulary => serde_json::to_value(connector.vocabulary()?)?,
-        ConnectorCall::Changes { cursor, limit } => serde_json::to_value(connector.changes(
-            &ChangesRequest {
+        ConnectorCall::Changes { cursor, limit } => {
+            serde_json::to_value(connector.changes(&ChangesRequest {
                 cursor: cursor.clone(),
                 limit: *limit,
-            },
-        )?)?,
-        ConnectorCall::Read { keys } => serde_json::to_value(connector.read(&ReadRequest {
-            keys: keys.clone(),
-        })?)?,
+            })?)?
+        }
+        ConnectorCall::Read { keys } => {
+            serde_json::to_value(connector.read(&ReadRequest { keys: keys.clone() })?)?
+        }
         ConnectorCall::Apply { updates } => {
             let updates = updates
                 .iter()

@@ -10,7 +10,11 @@ use crate::mapping::{show, MappingFile};
 pub fn show(config_path: &Path, only: Option<&str>) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let mut shown = 0;
-    for link in config.links.values().filter(|l| only.is_none_or(|n| n == l.name)) {
+    for link in config
+        .links
+        .values()
+        .filter(|l| only.is_none_or(|n| n == l.name))
+    {
         let file = MappingFile::load(&link.mapping).map_err(|e| BadInput(e.to_string()))?;
         let connector = |name: &str| {
             config
@@ -20,7 +24,12 @@ pub fn show(config_path: &Path, only: Option<&str>) -> anyhow::Result<u8> {
                 .unwrap_or_else(|| name.to_owned())
         };
         let (shop, erp) = (connector(&link.shop), connector(&link.erp));
-        println!("link `{}` ({}, {})", link.name, link.direction.as_str(), link.scope);
+        println!(
+            "link `{}` ({}, {})",
+            link.name,
+            link.direction.as_str(),
+            link.scope
+        );
         println!("{}", show::render(&file, &shop, &erp));
         shown += 1;
     }

@@ -154,11 +154,23 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Plugins { plugins, json } => plugins_cmd::run(&plugins, json),
         Command::Connector(args) => connector_cmd::run(&args),
         Command::Check { config } => check_cmd::run(&config),
-        Command::Sync { config, once: _, link, dry_run } => sync_cmd::sync_once(&config, link.as_deref(), dry_run),
+        Command::Sync {
+            config,
+            once: _,
+            link,
+            dry_run,
+        } => sync_cmd::sync_once(&config, link.as_deref(), dry_run),
         Command::Run { config } => sync_cmd::run_forever(&config),
         Command::Status { config, json } => status_cmd::status(&config, json),
         Command::DeadLetters { config, action } => status_cmd::dead_letters(&config, &action),
-        Command::History { config, order, link, json } => status_cmd::history(&config, &order, link.as_deref(), json),
-        Command::Mapping { action: MappingAction::Show { config, link } } => mapping_cmd::show(&config, link.as_deref()),
+        Command::History {
+            config,
+            order,
+            link,
+            json,
+        } => status_cmd::history(&config, &order, link.as_deref(), json),
+        Command::Mapping {
+            action: MappingAction::Show { config, link },
+        } => mapping_cmd::show(&config, link.as_deref()),
     }
 }

@@ -51,10 +51,7 @@ pub fn run(args: &PluginArgs, as_json: bool) -> anyhow::Result<u8> {
             .iter()
             .map(|p| json!({"path": p.path, "message": p.message}))
             .collect();
-        serde_json::to_writer_pretty(
-            &mut out,
-            &json!({"plugins": plugins, "problems": problems}),
-        )?;
+        serde_json::to_writer_pretty(&mut out, &json!({"plugins": plugins, "problems": problems}))?;
         writeln!(out)?;
     } else {
         let mut table = Table::new();

@@ -41,7 +41,15 @@ pub fn status(config_path: &Path, as_json: bool) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     let mut t = table(&[
-        "LINK", "ENABLED", "DIRECTION", "SCOPE", "LAST CYCLE", "APPLIED", "PENDING", "DEAD LETTERS", "LAST ERROR",
+        "LINK",
+        "ENABLED",
+        "DIRECTION",
+        "SCOPE",
+        "LAST CYCLE",
+        "APPLIED",
+        "PENDING",
+        "DEAD LETTERS",
+        "LAST ERROR",
     ]);
     for (l, s) in rows {
         t.add_row(vec![
@@ -64,15 +72,22 @@ pub fn status(config_path: &Path, as_json: bool) -> anyhow::Result<u8> {
 }
 
 /// The audit trail of one order.
-pub fn history(config_path: &Path, key: &str, link: Option<&str>, as_json: bool) -> anyhow::Result<u8> {
+pub fn history(
+    config_path: &Path,
+    key: &str,
+    link: Option<&str>,
+    as_json: bool,
+) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let store = Store::open_existing(&config.store)?;
     let entries = store.history(key, link)?;
     if as_json {
         let v: Vec<_> = entries
             .iter()
-            .map(|a| json!({"at": a.at, "link": a.link, "key": a.key, "target": a.target,
-                "from": a.from_status, "to": a.to_status, "action": a.action, "why": a.why}))
+            .map(|a| {
+                json!({"at": a.at, "link": a.link, "key": a.key, "target": a.target,
+                "from": a.from_status, "to": a.to_status, "action": a.action, "why": a.why})
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(EXIT_OK);
@@ -83,7 +98,15 @@ pub fn history(config_path: &Path, key: &str, link: Option<&str>, as_json: bool)
     }
     let mut t = table(&["WHEN", "LINK", "SIDE", "FROM", "TO", "WHAT", "WHY"]);
     for a in entries {
-        t.add_row(vec![a.at, a.link, a.target, a.from_status.unwrap_or_default(), a.to_status, a.action, a.why]);
+        t.add_row(vec![
+            a.at,
+            a.link,
+            a.target,
+            a.from_status.unwrap_or_default(),
+            a.to_status,
+            a.action,
+            a.why,
+        ]);
     }
     println!("{t}");
     Ok(EXIT_OK)
@@ -130,44 +153,73 @@ pub fn dead_letters(config_path: &Path, action: &DeadLetterAction) -> anyhow::Re
     let config = load_config(config_path)?;
     let mut store = Store::open_existing(&config.store)?;
     match action {
-        DeadLetterAction::List { link, json: as_json } => {
+        DeadLetterAction::List {
+            link,
+            json: as_json,
+        } => {
             let list = store.dead_letters(link.as_deref())?;
             if *as_json {
                 let v: Vec<_> = list
                     .iter()
-                    .map(|d| json!({"id": d.id, "link": d.link, "target": d.target, "key": d.key,
+                    .map(|d| {
+                        json!({"id": d.id, "link": d.link, "target": d.target, "key": d.key,
                         "status": d.status, "source_status": d.source_status, "code": d.code,
-                        "reason": d.reason, "attempts": d.attempts, "at": d.at}))
+                        "reason": d.reason, "attempts": d.attempts, "at": d.at})
+                    })
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else if list.is_empty() {
                 println!("no dead letters");
             } else {
-                let mut t = table(&["ID", "LINK", "SIDE", "ORDER", "STATUS", "CODE", "REASON", "ATTEMPTS", "WHEN"]);
+                let mut t = table(&[
+                    "ID", "LINK", "SIDE", "ORDER", "STATUS", "CODE", "REASON", "ATTEMPTS", "WHEN",
+                ]);
                 for d in list {
                     t.add_row(vec![
-                        d.id.to_string(), d.link, d.target, d.key, d.status, d.code, d.reason,
-                        d.attempts.to_string(), d.at,
+                        d.id.to_string(),
+                        d.link,
+                        d.target,
+                        d.key,
+                        d.status,
+                        d.code,
+                        d.reason,
+                        d.attempts.to_string(),
+                        d.at,
                     ]);
                 }
                 println!("{t}");
             }
         }
-        DeadLetterAction::Retry { ids, all, link } | DeadLetterAction::Discard { ids, all, link } => {
+        DeadLetterAction::Retry { ids, all, link }
+        | DeadLetterAction::Discard { ids, all, link } => {
             let retry = matches!(action, DeadLetterAction::Retry { .. });
             let ids: Vec<i64> = if *all {
-                store.dead_letters(link.as_deref())?.iter().map(|d| d.id).collect()
+                store
+                    .dead_letters(link.as_deref())?
+                    .iter()
+                    .map(|d| d.id)
+                    .collect()
             } else if ids.is_empty() {
-                return Err(BadInput("name dead letter ids (see `orderlink dead-letters list`) or --all".into()).into());
+                return Err(BadInput(
+                    "name dead letter ids (see `orderlink dead-letters list`) or --all".into(),
+                )
+                .into());
             } else {
                 ids.clone()
             };
             for id in ids {
-                let found = if retry { store.retry_dead_letter(id)? } else { store.discard_dead_letter(id)? };
+                let found = if retry {
+                    store.retry_dead_letter(id)?
+                } else {
+                    store.discard_dead_letter(id)?
+                };
                 if !found {
                     return Err(BadInput(format!("no dead letter with id {id}")).into());
                 }
-                println!("{} dead letter {id}", if retry { "requeued" } else { "discarded" });
+                println!(
+                    "{} dead letter {id}",
+                    if retry { "requeued" } else { "discarded" }
+                );
             }
         }
     }

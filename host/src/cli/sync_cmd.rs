@@ -12,13 +12,16 @@ use crate::engine::runner::run_link;
 use crate::engine::{plan_link, run_cycle};
 use crate::store::Store;
 
+/// A link and its plan, or why it cannot run now.
+type PlannedLink = (Link, Result<LinkPlan, String>);
+
 /// Plans the chosen links; bad input anywhere stops everything (exit 2), an unreachable
 /// endpoint only its links.
 fn plan_all(
     config: &Config,
     endpoints: &Endpoints,
     links: &[&Link],
-) -> Result<Vec<(Link, Result<LinkPlan, String>)>, BadInput> {
+) -> Result<Vec<PlannedLink>, BadInput> {
     let mut input_errors = Vec::new();
     let mut out = Vec::new();
     for link in links {
@@ -53,16 +56,12 @@ fn plan_all(
 
 fn chosen<'a>(config: &'a Config, only: Option<&str>) -> Result<Vec<&'a Link>, BadInput> {
     match only {
-        Some(name) => config
-            .links
-            .get(name)
-            .map(|l| vec![l])
-            .ok_or_else(|| {
-                BadInput(format!(
-                    "no link named `{name}` (links: {})",
-                    config.links.keys().cloned().collect::<Vec<_>>().join(", ")
-                ))
-            }),
+        Some(name) => config.links.get(name).map(|l| vec![l]).ok_or_else(|| {
+            BadInput(format!(
+                "no link named `{name}` (links: {})",
+                config.links.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        }),
         None => Ok(config.links.values().filter(|l| l.enabled).collect()),
     }
 }
@@ -76,10 +75,19 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     let planned = plan_all(&config, &endpoints, &links)?;
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
-    let mut store = if dry_run { None } else { Some(Store::open(&config.store)?) };
+    // A dry run writes nothing: it reads the store's cursors if there is a store, else starts
+    // from an empty one in memory.
+    let mut store = if dry_run && !config.store.exists() {
+        Store::open(std::path::Path::new(":memory:"))?
+    } else {
+        Store::open(&config.store)?
+    };
     for (link, plan) in planned {
         if !link.enabled {
-            println!("link `{}`: status sync is off (enabled = false); nothing done", link.name);
+            println!(
+                "link `{}`: status sync is off (enabled = false); nothing done",
+                link.name
+            );
             continue;
         }
         let plan = match plan {
@@ -90,14 +98,12 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 continue;
             }
         };
-        let report = match store.as_mut() {
-            Some(s) => run_cycle(&plan, s, &stop, false),
-            None => {
-                let mut scratch = Store::open(&config.store)?;
-                run_cycle(&plan, &mut scratch, &stop, true)
-            }
+        let report = run_cycle(&plan, &mut store, &stop, dry_run);
+        let lines = if dry_run {
+            &report.queued
+        } else {
+            &report.applied
         };
-        let lines = if dry_run { &report.queued } else { &report.applied };
         let verb = if dry_run { "would set" } else { "set" };
         for a in lines {
             println!(
@@ -110,7 +116,11 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 a.reason
             );
         }
-        let skipped: Vec<String> = report.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let skipped: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
         println!(
             "link `{}`: {} orders read, {} {}, {} retrying, {} dead letters{}{}",
             link.name,
@@ -119,8 +129,16 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
             if dry_run { "to change" } else { "changed" },
             report.retried,
             report.dead,
-            if skipped.is_empty() { String::new() } else { format!(", left alone: {}", skipped.join(", ")) },
-            report.error.as_ref().map(|e| format!("; error: {e}")).unwrap_or_default()
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(", left alone: {}", skipped.join(", "))
+            },
+            report
+                .error
+                .as_ref()
+                .map(|e| format!("; error: {e}"))
+                .unwrap_or_default()
         );
         if report.error.is_some() {
             code = EXIT_FAILURE;
@@ -142,11 +160,14 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
     Store::open(&config.store)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        // A second signal while stopping exits at once.
+        signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())?;
         signal_hook::flag::register(signal, stop.clone())?;
     }
     let mut threads = Vec::new();
     for (link, plan) in planned {
-        let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp)) else {
+        let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp))
+        else {
             tracing::error!(link = %link.name, "link cannot run: {}", plan.err().unwrap_or_default());
             continue;
         };
@@ -165,7 +186,10 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
                 .spawn(move || run_link(config, link, eps, plan, stop))?,
         );
     }
-    tracing::info!(links = threads.len(), "orderlink running; Ctrl-C or SIGTERM to stop");
+    tracing::info!(
+        links = threads.len(),
+        "orderlink running; Ctrl-C or SIGTERM to stop"
+    );
     for t in threads {
         let _ = t.join();
     }

@@ -243,7 +243,9 @@ struct RawConfig {
 /// Parses a duration like `500ms`, `5s`, `2m`, `1h` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: f64 = num.parse().ok()?;
     let secs = match unit.trim() {
@@ -273,7 +275,13 @@ impl Config {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let rel = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+        let rel = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
 
         let mut endpoints = BTreeMap::new();
         for (name, ep) in &raw.endpoints {
@@ -314,7 +322,10 @@ impl Config {
                 }
             }
             if l.shop == l.erp {
-                return Err(src.error_for_key(&k("erp"), "the shop and the ERP must be different endpoints"));
+                return Err(src.error_for_key(
+                    &k("erp"),
+                    "the shop and the ERP must be different endpoints",
+                ));
             }
             let scope = match (l.scope, l.recent_days) {
                 (Some(RawScope::Unfulfilled), None) => Scope::Unfulfilled,
@@ -380,15 +391,92 @@ impl Config {
             );
         }
         if links.is_empty() {
-            return Err(src.error_at(None, "links", "no links defined: add a [links.NAME] table with shop, erp, direction and mapping"));
+            return Err(src.error_at(
+                None,
+                "links",
+                "no links defined: add a [links.NAME] table with shop, erp, direction and mapping",
+            ));
         }
         Ok(Config {
             path: path.to_path_buf(),
-            store: rel(raw.store.path.as_deref().unwrap_or(Path::new("orderlink.sqlite"))),
+            store: rel(raw
+                .store
+                .path
+                .as_deref()
+                .unwrap_or(Path::new("orderlink.sqlite"))),
             plugin_dirs: raw.plugins.dirs.iter().map(|d| rel(d)).collect(),
             plugin_files: raw.plugins.files.iter().map(|d| rel(d)).collect(),
             endpoints,
             links,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        std::fs::write(dir.join("m.toml"), "[to_shop]\n").unwrap();
+        let p = dir.join("orderlink.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    const ENDPOINTS: &str = "[endpoints.s]\nconnector = \"idosell\"\n[endpoints.e]\nconnector = \"enova365\"\n";
+
+    fn err(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        Config::load(&write(dir.path(), text)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_direction_says_line_and_valid_values() {
+        let e = err(&format!("{ENDPOINTS}\n[links.l]\nshop = \"s\"\nerp = \"e\"\ndirection = \"up\"\nmapping = \"m.toml\"\n"));
+        assert!(e.contains("orderlink.toml:9"), "{e}");
+        assert!(e.contains("to_shop") && e.contains("both"), "{e}");
+    }
+
+    #[test]
+    fn unknown_endpoint_names_the_key_and_the_defined_ones() {
+        let e = err(&format!("{ENDPOINTS}\n[links.l]\nshop = \"x\"\nerp = \"e\"\ndirection = \"to_erp\"\nmapping = \"m.toml\"\n"));
+        assert!(e.contains("orderlink.toml:7: links.l.shop: no endpoint named `x` (endpoints: e, s)"), "{e}");
+    }
+
+    #[test]
+    fn into_the_shop_needs_a_scope_and_recent_needs_days() {
+        let base = format!("{ENDPOINTS}\n[links.l]\nshop = \"s\"\nerp = \"e\"\nmapping = \"m.toml\"\n");
+        let e = err(&format!("{base}direction = \"both\"\n"));
+        assert!(e.contains("needs a scope"), "{e}");
+        let e = err(&format!("{base}direction = \"to_shop\"\nscope = \"recent\"\n"));
+        assert!(e.contains("recent_days"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&write(
+            dir.path(),
+            &format!("{base}direction = \"to_shop\"\nscope = \"recent\"\nrecent_days = 14\npoll_interval = \"2m\"\n"),
+        ))
+        .unwrap();
+        assert_eq!(c.links["l"].scope, Scope::CreatedWithinDays(14));
+        assert_eq!(c.links["l"].poll_interval, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn a_missing_secret_variable_names_the_key() {
+        let e = err("[endpoints.s]\nconnector = \"idosell\"\nconfig = { api_key = \"${env:ORDERLINK_UNSET_VAR_1}\" }\n");
+        assert!(e.contains("endpoints.s.config.api_key"), "{e}");
+        assert!(e.contains("ORDERLINK_UNSET_VAR_1"), "{e}");
+    }
+
+    #[test]
+    fn endpoint_debug_output_hides_the_config() {
+        std::env::set_var("ORDERLINK_TEST_SECRET_DBG", "hunter2");
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&write(
+            dir.path(),
+            &format!("[endpoints.s]\nconnector = \"idosell\"\nconfig = {{ api_key = \"${{env:ORDERLINK_TEST_SECRET_DBG}}\" }}\n[endpoints.e]\nconnector = \"enova365\"\n[links.l]\nshop = \"s\"\nerp = \"e\"\ndirection = \"to_erp\"\nmapping = \"m.toml\"\n"),
+        ))
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(c.endpoints["s"].config["api_key"], "hunter2");
     }
 }

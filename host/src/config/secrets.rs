@@ -38,9 +38,9 @@ fn resolve_str(text: &str, base_dir: &Path) -> Result<String, String> {
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| "unclosed `${` placeholder (use ${env:NAME} or ${file:PATH})".to_owned())?;
+        let end = after.find('}').ok_or_else(|| {
+            "unclosed `${` placeholder (use ${env:NAME} or ${file:PATH})".to_owned()
+        })?;
         let inner = &after[..end];
         let value = match inner.split_once(':') {
             Some(("env", name)) => std::env::var(name)

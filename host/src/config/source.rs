@@ -44,11 +44,20 @@ impl SourceFile {
     /// The 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     /// An error at a span, for a key.
-    pub fn error_at(&self, span: Option<Range<usize>>, key: &str, message: impl Into<String>) -> FileError {
+    pub fn error_at(
+        &self,
+        span: Option<Range<usize>>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> FileError {
         FileError {
             file: self.path.clone(),
             line: span.map(|s| self.line_of(s.start)),
@@ -78,7 +87,10 @@ impl SourceFile {
         for (i, raw) in self.text.lines().enumerate() {
             let line = raw.trim();
             if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                current = header.trim_matches(|c| c == '[' || c == ']').trim().replace(['"', ' '], "");
+                current = header
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .trim()
+                    .replace(['"', ' '], "");
                 if current == dotted {
                     return Some(i + 1);
                 }

@@ -75,7 +75,12 @@ fn side_name(plan: &LinkPlan, side: Side) -> &str {
 }
 
 /// Runs one cycle. Stops between batches when `stop` is set.
-pub fn run_cycle(plan: &LinkPlan, store: &mut Store, stop: &AtomicBool, dry_run: bool) -> CycleReport {
+pub fn run_cycle(
+    plan: &LinkPlan,
+    store: &mut Store,
+    stop: &AtomicBool,
+    dry_run: bool,
+) -> CycleReport {
     let mut report = CycleReport::default();
     let started = std::time::Instant::now();
     let mut sources = Vec::new();
@@ -181,13 +186,19 @@ struct Decided {
 }
 
 /// Reads the target's current state of some orders, in batches of the link's size.
-pub fn read_target(plan: &LinkPlan, target: Side, keys: &[String]) -> Result<HashMap<String, OrderState>, CycleError> {
+pub fn read_target(
+    plan: &LinkPlan,
+    target: Side,
+    keys: &[String],
+) -> Result<HashMap<String, OrderState>, CycleError> {
     let ep = plan.endpoint(target);
     let mut out = HashMap::new();
     for chunk in keys.chunks(plan.link.batch_size as usize) {
         let resp = ep
             .connector
-            .read(&ReadRequest { keys: chunk.to_vec() })
+            .read(&ReadRequest {
+                keys: chunk.to_vec(),
+            })
             .map_err(|source| CycleError::Connector {
                 endpoint: ep.name.clone(),
                 source,
@@ -198,7 +209,13 @@ pub fn read_target(plan: &LinkPlan, target: Side, keys: &[String]) -> Result<Has
 }
 
 /// Why a target status may not be overwritten now, if it may not.
-pub fn blocked(plan: &LinkPlan, target: Side, shop_status: &str, erp_status: &str, target_status: &str) -> Option<&'static str> {
+pub fn blocked(
+    plan: &LinkPlan,
+    target: Side,
+    shop_status: &str,
+    erp_status: &str,
+    target_status: &str,
+) -> Option<&'static str> {
     if plan.mapping.in_sync(shop_status, erp_status) {
         Some("in sync")
     } else if plan.protected(target).contains(target_status) {
@@ -263,7 +280,11 @@ fn decide_page(
     let now = chrono::Utc::now();
     for (o, wanted) in candidates {
         let Some(t) = current.get(&o.key) else {
-            report.skip(if into_shop { "not in the shop" } else { "not in the ERP" });
+            report.skip(if into_shop {
+                "not in the shop"
+            } else {
+                "not in the ERP"
+            });
             continue;
         };
         if let (true, Scope::CreatedWithinDays(days)) = (into_shop, plan.link.scope) {
@@ -283,29 +304,52 @@ fn decide_page(
         if let Some(why) = blocked(plan, target, shop_status, erp_status, &t.status) {
             report.skip(why);
             if why == "skipped: protected" {
-                d.audit.push(audit(plan, o, target, &t.status, &wanted, why));
+                d.audit
+                    .push(audit(plan, o, target, &t.status, &wanted, why));
             }
             continue;
         }
         if both {
             let row = known.get(&o.key);
             let (last_seen, last_written) = match target {
-                Side::Shop => (row.and_then(|r| r.shop_status.as_deref()), row.and_then(|r| r.shop_written.as_deref())),
-                Side::Erp => (row.and_then(|r| r.erp_status.as_deref()), row.and_then(|r| r.erp_written.as_deref())),
+                Side::Shop => (
+                    row.and_then(|r| r.shop_status.as_deref()),
+                    row.and_then(|r| r.shop_written.as_deref()),
+                ),
+                Side::Erp => (
+                    row.and_then(|r| r.erp_status.as_deref()),
+                    row.and_then(|r| r.erp_written.as_deref()),
+                ),
             };
-            let target_changed = last_seen.is_some_and(|s| s != t.status)
-                && last_written != Some(t.status.as_str());
+            let target_changed =
+                last_seen.is_some_and(|s| s != t.status) && last_written != Some(t.status.as_str());
             if opposite.contains_key(&o.key) || target_changed {
                 if plan.link.conflict_winner == source {
                     d.drop_pending.push((source, o.key.clone()));
-                    d.audit.push(audit(plan, o, target, &t.status, &wanted, &format!(
-                        "conflict: both sides changed, {} wins", side_name(plan, source)
-                    )));
+                    d.audit.push(audit(
+                        plan,
+                        o,
+                        target,
+                        &t.status,
+                        &wanted,
+                        &format!(
+                            "conflict: both sides changed, {} wins",
+                            side_name(plan, source)
+                        ),
+                    ));
                 } else {
                     report.skip("conflict: the other side wins");
-                    d.audit.push(audit(plan, o, target, &t.status, &wanted, &format!(
-                        "skipped: conflict, both sides changed, {} wins", side_name(plan, target)
-                    )));
+                    d.audit.push(audit(
+                        plan,
+                        o,
+                        target,
+                        &t.status,
+                        &wanted,
+                        &format!(
+                            "skipped: conflict, both sides changed, {} wins",
+                            side_name(plan, target)
+                        ),
+                    ));
                     continue;
                 }
             }
@@ -330,7 +374,14 @@ fn decide_page(
     Ok(d)
 }
 
-fn audit(plan: &LinkPlan, o: &OrderState, target: Side, from: &str, to: &str, action: &str) -> AuditEntry {
+fn audit(
+    plan: &LinkPlan,
+    o: &OrderState,
+    target: Side,
+    from: &str,
+    to: &str,
+    action: &str,
+) -> AuditEntry {
     AuditEntry {
         at: now_text(),
         link: plan.link.name.clone(),

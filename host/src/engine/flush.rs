@@ -41,7 +41,12 @@ fn retry_or_dead(
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
     if e.attempts + 1 >= MAX_ATTEMPTS {
-        store.record_dead(link, e, code, &format!("gave up after {} attempts: {message}", e.attempts + 1))?;
+        store.record_dead(
+            link,
+            e,
+            code,
+            &format!("gave up after {} attempts: {message}", e.attempts + 1),
+        )?;
         report.dead += 1;
     } else {
         store.record_retry(e, ms(wait), &format!("{code}: {message}"), false)?;
@@ -83,14 +88,25 @@ pub fn flush(
             Err(err) => {
                 let wait = match err.kind {
                     ErrorKind::Auth | ErrorKind::Config => delay(6, err.retry_after),
-                    _ => delay(entries.iter().map(|e| e.attempts).min().unwrap_or(0), err.retry_after),
+                    _ => delay(
+                        entries.iter().map(|e| e.attempts).min().unwrap_or(0),
+                        err.retry_after,
+                    ),
                 };
                 for e in &entries {
                     if matches!(err.kind, ErrorKind::Permanent | ErrorKind::NotFound) {
                         store.record_dead(&link, e, err.kind.as_str(), &err.message)?;
                         report.dead += 1;
                     } else {
-                        retry_or_dead(store, &link, e, wait, err.kind.as_str(), &err.message, report)?;
+                        retry_or_dead(
+                            store,
+                            &link,
+                            e,
+                            wait,
+                            err.kind.as_str(),
+                            &err.message,
+                            report,
+                        )?;
                     }
                 }
                 return Err(CycleError::Connector {
@@ -102,7 +118,15 @@ pub fn flush(
         let mut stale = Vec::new();
         for e in &entries {
             let Some(outcome) = response.outcomes.iter().find(|o| o.key == e.key) else {
-                retry_or_dead(store, &link, e, delay(e.attempts, None), "no_outcome", "the connector reported no outcome for this order", report)?;
+                retry_or_dead(
+                    store,
+                    &link,
+                    e,
+                    delay(e.attempts, None),
+                    "no_outcome",
+                    "the connector reported no outcome for this order",
+                    report,
+                )?;
                 continue;
             };
             match outcome.outcome {
@@ -112,8 +136,19 @@ pub fn flush(
                 }
                 OutcomeKind::Retry if outcome.code == "conflict" => stale.push(e.clone()),
                 OutcomeKind::Retry => {
-                    let wait = delay(e.attempts, outcome.retry_after_ms.map(Duration::from_millis));
-                    retry_or_dead(store, &link, e, wait, &outcome.code, &outcome.message, report)?;
+                    let wait = delay(
+                        e.attempts,
+                        outcome.retry_after_ms.map(Duration::from_millis),
+                    );
+                    retry_or_dead(
+                        store,
+                        &link,
+                        e,
+                        wait,
+                        &outcome.code,
+                        &outcome.message,
+                        report,
+                    )?;
                 }
                 OutcomeKind::Failed => {
                     store.record_dead(&link, e, &outcome.code, &outcome.message)?;
@@ -141,7 +176,12 @@ fn recheck_stale(
     let current = read_target(plan, target, &keys)?;
     for e in stale {
         let Some(t) = current.get(&e.key) else {
-            store.record_dead(&plan.link.name, e, "not_found", "the order disappeared from the target")?;
+            store.record_dead(
+                &plan.link.name,
+                e,
+                "not_found",
+                "the order disappeared from the target",
+            )?;
             report.dead += 1;
             continue;
         };
@@ -163,7 +203,11 @@ fn recheck_stale(
                     why: e.reason.clone(),
                 },
             )?;
-            report.skipped.entry(why.to_owned()).and_modify(|n| *n += 1).or_insert(1);
+            report
+                .skipped
+                .entry(why.to_owned())
+                .and_modify(|n| *n += 1)
+                .or_insert(1);
         } else {
             store.record_retry(e, 0, "conflict: re-read, retrying", true)?;
             report.retried += 1;

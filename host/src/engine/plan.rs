@@ -158,12 +158,15 @@ fn protected_codes(
         Some(names) => names
             .iter()
             .map(|n| {
-                vocab.resolve(n).map(|s| s.code.clone()).ok_or_else(|| FileError {
-                    file: config.path.clone(),
-                    line: None,
-                    key: Some(key.to_owned()),
-                    message: format!("`{n}` is not a status of that system"),
-                })
+                vocab
+                    .resolve(n)
+                    .map(|s| s.code.clone())
+                    .ok_or_else(|| FileError {
+                        file: config.path.clone(),
+                        line: None,
+                        key: Some(key.to_owned()),
+                        message: format!("`{n}` is not a status of that system"),
+                    })
             })
             .collect(),
     }
@@ -195,10 +198,20 @@ pub fn plan_link(
         )
         .map_err(SetupError::Input)?;
     let key = |f: &str| format!("links.{}.{f}", link.name);
-    let protected_shop = protected_codes(&link.protected_shop, &shop_vocab, &key("protected_shop"), config)
-        .map_err(|e| SetupError::Input(vec![e]))?;
-    let protected_erp = protected_codes(&link.protected_erp, &erp_vocab, &key("protected_erp"), config)
-        .map_err(|e| SetupError::Input(vec![e]))?;
+    let protected_shop = protected_codes(
+        &link.protected_shop,
+        &shop_vocab,
+        &key("protected_shop"),
+        config,
+    )
+    .map_err(|e| SetupError::Input(vec![e]))?;
+    let protected_erp = protected_codes(
+        &link.protected_erp,
+        &erp_vocab,
+        &key("protected_erp"),
+        config,
+    )
+    .map_err(|e| SetupError::Input(vec![e]))?;
     Ok(LinkPlan {
         link: link.clone(),
         shop,

@@ -67,7 +67,11 @@ pub struct Mapping {
 impl Mapping {
     /// The status the target should have for a source status, if the table maps it.
     pub fn target_for(&self, into_shop: bool, source_status: &str) -> Option<&str> {
-        let table = if into_shop { &self.to_shop } else { &self.to_erp };
+        let table = if into_shop {
+            &self.to_shop
+        } else {
+            &self.to_erp
+        };
         table.get(source_status).map(String::as_str)
     }
 
@@ -78,7 +82,11 @@ impl Mapping {
     }
 }
 
-fn rules(src: &SourceFile, table: &str, map: Option<BTreeMap<String, String>>) -> Option<Vec<Rule>> {
+fn rules(
+    src: &SourceFile,
+    table: &str,
+    map: Option<BTreeMap<String, String>>,
+) -> Option<Vec<Rule>> {
     let mut rules: Vec<Rule> = map?
         .into_iter()
         .map(|(from, to)| Rule {
@@ -277,16 +285,25 @@ mod tests {
     fn missing_erp_statuses_are_listed() {
         let m = file("[to_shop]\nPotwierdzony = \"on_order\"\n");
         let errs = m
-            .resolve(Direction::ToShop, ("IdoSell", &shop()), ("enova365", &erp()))
+            .resolve(
+                Direction::ToShop,
+                ("IdoSell", &shop()),
+                ("enova365", &erp()),
+            )
             .unwrap_err();
-        let text = errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+        let text = errs
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
         assert!(text.contains("Niepotwierdzony, Zaakceptowany"), "{text}");
         assert!(!text.contains("Odrzucony"), "{text}");
     }
 
     #[test]
     fn a_status_mapped_twice_under_two_names_is_an_error() {
-        let m = file("[to_erp]\n\"Packed by team B\" = \"Zaakceptowany\"\n\"45\" = \"Potwierdzony\"\n");
+        let m =
+            file("[to_erp]\n\"Packed by team B\" = \"Zaakceptowany\"\n\"45\" = \"Potwierdzony\"\n");
         let errs = m
             .resolve(Direction::ToErp, ("IdoSell", &shop()), ("enova365", &erp()))
             .unwrap_err();
@@ -301,7 +318,10 @@ mod tests {
             .resolve(Direction::ToErp, ("IdoSell", &shop()), ("enova365", &erp()))
             .unwrap_err();
         let e = errs[0].to_string();
-        assert!(e.contains("m.toml:3: to_erp.sent: `sent` is not a IdoSell status"), "{e}");
+        assert!(
+            e.contains("m.toml:3: to_erp.sent: `sent` is not a IdoSell status"),
+            "{e}"
+        );
         assert!(e.contains("on_order (in progress)"), "{e}");
     }
 

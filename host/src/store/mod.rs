@@ -18,7 +18,9 @@ pub enum StoreError {
     #[error("state store: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The store file does not exist (commands that only read it).
-    #[error("state store {0} does not exist yet (run `orderlink sync --once` or `orderlink run` first)")]
+    #[error(
+        "state store {0} does not exist yet (run `orderlink sync --once` or `orderlink run` first)"
+    )]
     Missing(String),
 }
 
@@ -234,14 +236,21 @@ impl Store {
     }
 
     /// Pending outbox entries for a link aimed at one side, by key.
-    pub fn pending_for(&self, link: &str, target: Side, keys: &[String]) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    pub fn pending_for(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
         let mut out = std::collections::HashMap::new();
         let mut stmt = self.conn.prepare_cached(
             "SELECT status FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
         )?;
         for key in keys {
             if let Some(status) = stmt
-                .query_row(params![link, target.as_str(), key], |r| r.get::<_, String>(0))
+                .query_row(params![link, target.as_str(), key], |r| {
+                    r.get::<_, String>(0)
+                })
                 .optional()?
             {
                 out.insert(key.clone(), status);
@@ -339,7 +348,12 @@ impl Store {
     }
 
     /// Outbox entries due now for a link's target side, oldest first.
-    pub fn due_outbox(&self, link: &str, target: Side, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+    pub fn due_outbox(
+        &self,
+        link: &str,
+        target: Side,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
              FROM outbox WHERE link = ?1 AND target = ?2 AND next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
@@ -361,7 +375,12 @@ impl Store {
     }
 
     /// Records a write that landed: drops the entry, remembers the echo to expect, audits it.
-    pub fn record_done(&mut self, link: &str, e: &OutboxEntry, changed: bool) -> Result<(), StoreError> {
+    pub fn record_done(
+        &mut self,
+        link: &str,
+        e: &OutboxEntry,
+        changed: bool,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let (status_col, written_col) = match e.target {
             Side::Shop => ("shop_status", "shop_written"),
@@ -385,7 +404,12 @@ impl Store {
                 target: e.target.as_str().to_owned(),
                 from_status: e.from_status.clone(),
                 to_status: e.status.clone(),
-                action: if changed { "applied" } else { "applied (already set)" }.to_owned(),
+                action: if changed {
+                    "applied"
+                } else {
+                    "applied (already set)"
+                }
+                .to_owned(),
                 why: e.reason.clone(),
             }],
         )?;
@@ -399,7 +423,13 @@ impl Store {
     }
 
     /// Schedules an entry for another attempt.
-    pub fn record_retry(&self, e: &OutboxEntry, delay_ms: i64, error: &str, clear_version: bool) -> Result<(), StoreError> {
+    pub fn record_retry(
+        &self,
+        e: &OutboxEntry,
+        delay_ms: i64,
+        error: &str,
+        clear_version: bool,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3,
                expected_version = CASE WHEN ?4 THEN NULL ELSE expected_version END WHERE id = ?1",
@@ -409,7 +439,13 @@ impl Store {
     }
 
     /// Moves an entry to the dead letters, with the reason.
-    pub fn record_dead(&mut self, link: &str, e: &OutboxEntry, code: &str, reason: &str) -> Result<(), StoreError> {
+    pub fn record_dead(
+        &mut self,
+        link: &str,
+        e: &OutboxEntry,
+        code: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM outbox WHERE id = ?1", params![e.id])?;
         tx.execute(
@@ -435,7 +471,11 @@ impl Store {
     }
 
     /// Drops an outbox entry that no longer needs writing, with an audit record.
-    pub fn record_dropped(&mut self, e: &OutboxEntry, audit: &AuditEntry) -> Result<(), StoreError> {
+    pub fn record_dropped(
+        &mut self,
+        e: &OutboxEntry,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM outbox WHERE id = ?1", params![e.id])?;
         insert_audit(&tx, std::slice::from_ref(audit))?;
@@ -474,8 +514,16 @@ impl Store {
             )
             .optional()?
             .unwrap_or_default();
-        s.pending = self.conn.query_row("SELECT COUNT(*) FROM outbox WHERE link = ?1", params![link], |r| r.get(0))?;
-        s.dead_letters = self.conn.query_row("SELECT COUNT(*) FROM dead_letters WHERE link = ?1", params![link], |r| r.get(0))?;
+        s.pending = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE link = ?1",
+            params![link],
+            |r| r.get(0),
+        )?;
+        s.dead_letters = self.conn.query_row(
+            "SELECT COUNT(*) FROM dead_letters WHERE link = ?1",
+            params![link],
+            |r| r.get(0),
+        )?;
         Ok(s)
     }
 
@@ -519,7 +567,10 @@ impl Store {
 
     /// Deletes a dead letter. Returns false if there is no such id.
     pub fn discard_dead_letter(&self, id: i64) -> Result<bool, StoreError> {
-        Ok(self.conn.execute("DELETE FROM dead_letters WHERE id = ?1", params![id])? > 0)
+        Ok(self
+            .conn
+            .execute("DELETE FROM dead_letters WHERE id = ?1", params![id])?
+            > 0)
     }
 
     /// The audit trail of one order, oldest first.
@@ -564,7 +615,16 @@ fn insert_audit(tx: &rusqlite::Transaction<'_>, audit: &[AuditEntry]) -> Result<
         "INSERT INTO audit (at, link, key, target, from_status, to_status, action, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for a in audit {
-        stmt.execute(params![a.at, a.link, a.key, a.target, a.from_status, a.to_status, a.action, a.why])?;
+        stmt.execute(params![
+            a.at,
+            a.link,
+            a.key,
+            a.target,
+            a.from_status,
+            a.to_status,
+            a.action,
+            a.why
+        ])?;
     }
     Ok(())
 }

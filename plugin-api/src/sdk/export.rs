@@ -125,7 +125,10 @@ pub fn create_connector(
     (factory.create)(config)
 }
 
-extern "C" fn create(connector: RStr<'_>, config_json: RStr<'_>) -> RResult<ConnectorInstance, AbiError> {
+extern "C" fn create(
+    connector: RStr<'_>,
+    config_json: RStr<'_>,
+) -> RResult<ConnectorInstance, AbiError> {
     guard(|| {
         let mut config: serde_json::Value = serde_json::from_str(config_json.as_str())
             .map_err(|e| ConnectorError::config(format!("config is not valid JSON: {e}")))?;

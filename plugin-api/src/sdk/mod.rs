@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ConnectorError;
 use crate::model::{
-    ApiUsage, ApplyRequest, ApplyResponse, ChangesPage, ChangesRequest, CheckReport,
-    ConnectorInfo, ReadRequest, ReadResponse, Vocabulary,
+    ApiUsage, ApplyRequest, ApplyResponse, ChangesPage, ChangesRequest, CheckReport, ConnectorInfo,
+    ReadRequest, ReadResponse, Vocabulary,
 };
 
 /// A connector instance: one configured endpoint of some system.

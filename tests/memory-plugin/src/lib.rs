@@ -323,7 +323,8 @@ mod tests {
     use orderlink_plugin_api::model::StatusUpdate;
 
     fn shop() -> Box<dyn Connector> {
-        let config = json!({"orders": [{"key": "1", "status": "new"}, {"key": "2", "status": "new"}]});
+        let config =
+            json!({"orders": [{"key": "1", "status": "new"}, {"key": "2", "status": "new"}]});
         create(&config).expect("a good config")
     }
 
@@ -341,13 +342,19 @@ mod tests {
     fn a_change_moves_the_order_to_the_end_of_the_feed() {
         let c = shop();
         let first = c
-            .changes(&ChangesRequest { cursor: None, limit: 10 })
+            .changes(&ChangesRequest {
+                cursor: None,
+                limit: 10,
+            })
             .expect("changes");
         assert_eq!(first.orders.len(), 2);
         let out = c.apply(&update("1", "packed")).expect("apply");
         assert!(out.outcomes[0].changed);
         let next = c
-            .changes(&ChangesRequest { cursor: Some(first.next_cursor), limit: 10 })
+            .changes(&ChangesRequest {
+                cursor: Some(first.next_cursor),
+                limit: 10,
+            })
             .expect("changes");
         let keys: Vec<&str> = next.orders.iter().map(|o| o.key.as_str()).collect();
         assert_eq!(keys, ["1"]);
@@ -361,7 +368,11 @@ mod tests {
         assert_eq!(out.outcomes[0].code, "unknown_status");
         let out = c.apply(&update("9", "packed")).expect("apply");
         assert_eq!(out.outcomes[0].code, "not_found");
-        let read = c.read(&ReadRequest { keys: vec!["1".into()] }).expect("read");
+        let read = c
+            .read(&ReadRequest {
+                keys: vec!["1".into()],
+            })
+            .expect("read");
         assert_eq!(read.orders[0].status, "new");
     }
 

@@ -112,7 +112,10 @@ mod tests {
         assert_eq!(ix.get("A-1").map(|e| e.id), Some(1));
         ix.observe(&zo(1, 9, Some("A-1"), "Potwierdzony"));
         ix.observe(&zo(1, 7, Some("A-1"), "Odrzucony"));
-        assert_eq!(ix.get("A-1").map(|e| e.state.status.as_str()), Some("Potwierdzony"));
+        assert_eq!(
+            ix.get("A-1").map(|e| e.state.status.as_str()),
+            Some("Potwierdzony")
+        );
         assert_eq!(ix.get("A-1").map(|e| e.stamp), Some(9));
         // The cecha moves to another value: the old key is gone.
         ix.observe(&zo(1, 10, Some("A-2"), "Potwierdzony"));

@@ -151,7 +151,9 @@ impl Config {
             ));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(ConnectorError::config("url must not have a query or fragment"));
+            return Err(ConnectorError::config(
+                "url must not have a query or fragment",
+            ));
         }
         let path = format!(
             "{}/api/MethodInvoker/InvokeServiceMethod",

@@ -45,9 +45,6 @@ pub struct Zo {
     /// The row id.
     #[serde(rename = "ID")]
     pub id: u64,
-    /// The full number, e.g. `ZO/000042/2026`.
-    #[serde(default)]
-    pub numer_pelny: String,
     /// The document date (`YYYY-MM-DD`, possibly with a time).
     #[serde(default)]
     pub data: Option<String>,
@@ -137,9 +134,6 @@ pub struct Wynik {
     /// Why it was refused.
     #[serde(default)]
     pub description: Option<String>,
-    /// The document's confirmation afterwards.
-    #[serde(default)]
-    pub potwierdzenie: Option<EnumValue>,
     /// The document's stamp afterwards.
     #[serde(default)]
     pub stamp: Option<u64>,

@@ -88,7 +88,9 @@ mod tests {
     }
 
     fn utc(s: &str) -> Option<DateTime<Utc>> {
-        DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
     }
 
     #[test]
@@ -119,23 +121,50 @@ mod tests {
     #[test]
     fn keys_come_from_obcy_numer_or_a_cecha_and_empty_ones_are_none() {
         let z = zo(json!({}));
-        assert_eq!(key_of(&z, &OrderKey::Cecha("Sklep".into())).as_deref(), Some("shop1"));
-        assert_eq!(key_of(&z, &OrderKey::Cecha("Nr".into())).as_deref(), Some("88"));
+        assert_eq!(
+            key_of(&z, &OrderKey::Cecha("Sklep".into())).as_deref(),
+            Some("shop1")
+        );
+        assert_eq!(
+            key_of(&z, &OrderKey::Cecha("Nr".into())).as_deref(),
+            Some("88")
+        );
         assert_eq!(key_of(&z, &OrderKey::Cecha("Brak".into())), None);
-        assert_eq!(key_of(&zo(json!({"ObcyNumer": "  "})), &OrderKey::ObcyNumer), None);
-        assert_eq!(key_of(&zo(json!({"ObcyNumer": null})), &OrderKey::ObcyNumer), None);
+        assert_eq!(
+            key_of(&zo(json!({"ObcyNumer": "  "})), &OrderKey::ObcyNumer),
+            None
+        );
+        assert_eq!(
+            key_of(&zo(json!({"ObcyNumer": null})), &OrderKey::ObcyNumer),
+            None
+        );
         assert!(order_state(&zo(json!({"ObcyNumer": ""})), &OrderKey::ObcyNumer).is_none());
     }
 
     #[test]
     fn times_with_offsets_and_odd_local_times() {
-        assert_eq!(parse_time("2026-11-03T08:00:12+01:00"), utc("2026-11-03T07:00:12Z"));
-        assert_eq!(parse_time("2026-11-03 08:00:12.250"), utc("2026-11-03T07:00:12.250Z"));
+        assert_eq!(
+            parse_time("2026-11-03T08:00:12+01:00"),
+            utc("2026-11-03T07:00:12Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-03 08:00:12.250"),
+            utc("2026-11-03T07:00:12.250Z")
+        );
         // 2026-10-25 02:30 happens twice in Warsaw: the earlier (CEST) one.
-        assert_eq!(parse_time("2026-10-25T02:30:00"), utc("2026-10-25T00:30:00Z"));
+        assert_eq!(
+            parse_time("2026-10-25T02:30:00"),
+            utc("2026-10-25T00:30:00Z")
+        );
         // 2026-03-29 02:30 does not exist in Warsaw.
-        assert_eq!(parse_time("2026-03-29T02:30:00"), utc("2026-03-29T01:30:00Z"));
-        assert_eq!(parse_date("2026-11-02T00:00:00"), utc("2026-11-01T23:00:00Z"));
+        assert_eq!(
+            parse_time("2026-03-29T02:30:00"),
+            utc("2026-03-29T01:30:00Z")
+        );
+        assert_eq!(
+            parse_date("2026-11-02T00:00:00"),
+            utc("2026-11-01T23:00:00Z")
+        );
         assert_eq!(parse_date("02.11.2026"), None);
         assert_eq!(parse_time("yesterday"), None);
     }

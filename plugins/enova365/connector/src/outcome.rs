@@ -1,7 +1,7 @@
 //! One `UstawPotwierdzenia` result as an orderlink apply outcome: a stale stamp is a retryable
 //! conflict, a cancelled or locked document, an unknown value or a missing document is permanent.
 
-use orderlink_plugin_api::model::{ApplyOutcome, OutcomeKind};
+use orderlink_plugin_api::model::ApplyOutcome;
 
 use crate::contract::Wynik;
 
@@ -55,14 +55,10 @@ pub fn from_result(
     ApplyOutcome { version, ..outcome }
 }
 
-/// Whether an outcome may succeed later.
-pub fn is_retry(outcome: &ApplyOutcome) -> bool {
-    outcome.outcome == OutcomeKind::Retry
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orderlink_plugin_api::model::OutcomeKind;
     use serde_json::json;
 
     fn wynik(v: serde_json::Value) -> Wynik {
@@ -86,7 +82,8 @@ mod tests {
 
     #[test]
     fn success_reports_whether_the_stamp_moved() {
-        let w = wynik(json!({"ID": 1, "Success": true, "Potwierdzenie": "Potwierdzony", "Stamp": 7}));
+        let w =
+            wynik(json!({"ID": 1, "Success": true, "Potwierdzenie": "Potwierdzony", "Stamp": 7}));
         let same = from_result("1", &w, Some(7), str::to_owned);
         assert_eq!((same.outcome, same.changed), (OutcomeKind::Done, false));
         assert_eq!(same.version.as_deref(), Some("7"));
@@ -100,13 +97,22 @@ mod tests {
         let stale = wynik(json!({"ID": 1, "Success": false, "Stamp": 9,
             "Description": "Dokument ZO/1 został zmieniony przez innego użytkownika (Stamp 9, oczekiwano 5)."}));
         let o = from_result("1", &stale, Some(5), str::to_owned);
-        assert!(is_retry(&o));
-        assert_eq!((o.code.as_str(), o.version.as_deref()), ("conflict", Some("9")));
+        assert_eq!(o.outcome, OutcomeKind::Retry);
+        assert_eq!(
+            (o.code.as_str(), o.version.as_deref()),
+            ("conflict", Some("9"))
+        );
         let cancelled = wynik(json!({"ID": 1, "Success": false,
             "Description": "Dokument ZO/1 jest anulowany: nie można zmienić potwierdzenia."}));
         let o = from_result("1", &cancelled, None, str::to_owned);
-        assert_eq!((o.outcome, o.code.as_str()), (OutcomeKind::Failed, "cancelled"));
+        assert_eq!(
+            (o.outcome, o.code.as_str()),
+            (OutcomeKind::Failed, "cancelled")
+        );
         let silent = wynik(json!({"ID": 1, "Success": false}));
-        assert_eq!(from_result("1", &silent, None, str::to_owned).code, "refused");
+        assert_eq!(
+            from_result("1", &silent, None, str::to_owned).code,
+            "refused"
+        );
     }
 }

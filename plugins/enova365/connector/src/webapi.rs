@@ -123,7 +123,12 @@ impl WebApi {
 
     fn fail(&self, kind: ErrorKind, method: &str, what: &str) -> ConnectorError {
         let message = self.scrub(&format!("enova365 {method}: {what}"));
-        tracing::warn!(method, kind = kind.as_str(), message, "enova365 WebAPI call failed");
+        tracing::warn!(
+            method,
+            kind = kind.as_str(),
+            message,
+            "enova365 WebAPI call failed"
+        );
         ConnectorError::new(kind, message)
     }
 
@@ -142,7 +147,12 @@ impl WebApi {
         self.fail(ErrorKind::Transient, method, &what)
     }
 
-    fn http_error(&self, method: &str, status: StatusCode, retry_after: Option<Duration>) -> ConnectorError {
+    fn http_error(
+        &self,
+        method: &str,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+    ) -> ConnectorError {
         let kind = match status.as_u16() {
             429 => ErrorKind::RateLimited,
             500..=599 => ErrorKind::Transient,
@@ -225,7 +235,9 @@ impl WebApi {
         }
         let result = match envelope.get("ResultInstance") {
             Some(Value::String(inner)) => serde_json::from_str(inner).map_err(|e| {
-                malformed(format!("malformed answer (ResultInstance string is not JSON: {e})"))
+                malformed(format!(
+                    "malformed answer (ResultInstance string is not JSON: {e})"
+                ))
             })?,
             Some(Value::Null) | None => {
                 return Err(malformed("malformed answer (no ResultInstance)".into()))
@@ -262,14 +274,29 @@ mod tests {
     #[test]
     fn exception_messages_are_classified() {
         let cases = [
-            ("Nie można zalogować: nieprawidłowa nazwa operatora lub hasło.", ErrorKind::Auth),
-            ("Nie można zalogować: baza danych wskazana w DatabaseHandle nie istnieje.", ErrorKind::Auth),
+            (
+                "Nie można zalogować: nieprawidłowa nazwa operatora lub hasło.",
+                ErrorKind::Auth,
+            ),
+            (
+                "Nie można zalogować: baza danych wskazana w DatabaseHandle nie istnieje.",
+                ErrorKind::Auth,
+            ),
             ("Nieprawidłowe hasło operatora", ErrorKind::Auth),
             ("Nie znaleziono usługi 'X.IApi, X'.", ErrorKind::Config),
             ("Usługa 'X' nie ma metody 'Foo'.", ErrorKind::Config),
-            ("Nieprawidłowy argument 'Limit': wartość musi być od 1 do 500.", ErrorKind::Permanent),
-            ("Nieprawidłowe argumenty metody PobierzZamowienia", ErrorKind::Permanent),
-            ("Object reference not set to an instance of an object.", ErrorKind::Permanent),
+            (
+                "Nieprawidłowy argument 'Limit': wartość musi być od 1 do 500.",
+                ErrorKind::Permanent,
+            ),
+            (
+                "Nieprawidłowe argumenty metody PobierzZamowienia",
+                ErrorKind::Permanent,
+            ),
+            (
+                "Object reference not set to an instance of an object.",
+                ErrorKind::Permanent,
+            ),
         ];
         for (message, kind) in cases {
             assert_eq!(classify_exception(message), kind, "{message}");

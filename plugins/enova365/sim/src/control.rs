@@ -120,8 +120,12 @@ struct NewDocument {
 }
 
 fn parse_date(raw: &str) -> Result<chrono::NaiveDate, Response> {
-    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| error(StatusCode::BAD_REQUEST, format!("Data `{raw}` is not YYYY-MM-DD")))
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("Data `{raw}` is not YYYY-MM-DD"),
+        )
+    })
 }
 
 async fn create_document(

@@ -26,7 +26,12 @@ struct Cli {
     #[arg(long, default_value = "Administrator")]
     operator: String,
     /// The operator's password.
-    #[arg(long, env = "ENOVA365_SIM_PASSWORD", default_value = "secret", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ENOVA365_SIM_PASSWORD",
+        default_value = "secret",
+        hide_env_values = true
+    )]
     password: String,
     /// The name of the order service.
     #[arg(long, default_value = DEFAULT_SERVICE)]
@@ -63,24 +68,26 @@ struct Cli {
     fault_seed: u64,
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or SIGINT. The handlers are installed before this returns, so a signal
+/// sent right after the start line is never lost.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -138,13 +145,14 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;
     let addr = listener.local_addr()?;
+    let shutdown = shutdown_signal()?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{addr}")?;
         out.flush()?;
     }
     tracing::info!(%addr, "enova365 WebAPI simulator ready");
-    server::serve(listener, app(state), shutdown_signal()).await;
+    server::serve(listener, app(state), shutdown).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -223,7 +223,10 @@ mod tests {
 
     #[test]
     fn enums_read_names_and_numbers() {
-        assert_eq!(Stan::from_value(&json!("Zatwierdzony")), Some(Stan::Zatwierdzony));
+        assert_eq!(
+            Stan::from_value(&json!("Zatwierdzony")),
+            Some(Stan::Zatwierdzony)
+        );
         assert_eq!(Stan::from_value(&json!(3)), Some(Stan::Anulowany));
         assert_eq!(Stan::from_value(&json!(4)), None);
         assert_eq!(

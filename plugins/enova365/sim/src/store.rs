@@ -198,10 +198,9 @@ impl Store {
         id: u64,
         change: impl FnOnce(&mut Zo) -> Result<(bool, T), ActionError>,
     ) -> Result<T, ActionError> {
-        let doc = self
-            .docs
-            .get_mut(&id)
-            .ok_or_else(|| ActionError::NotFound(format!("Nie znaleziono dokumentu ZO o ID {id}.")))?;
+        let doc = self.docs.get_mut(&id).ok_or_else(|| {
+            ActionError::NotFound(format!("Nie znaleziono dokumentu ZO o ID {id}."))
+        })?;
         let (changed, out) = change(doc)?;
         if changed {
             self.last_stamp += 1;
@@ -216,7 +215,11 @@ impl Store {
 
     /// Sets `Potwierdzenie`: refused on a cancelled or locked document; the value it already has
     /// is no change (no new stamp). Returns whether it changed.
-    pub fn set_potwierdzenie(&mut self, id: u64, value: Potwierdzenie) -> Result<bool, ActionError> {
+    pub fn set_potwierdzenie(
+        &mut self,
+        id: u64,
+        value: Potwierdzenie,
+    ) -> Result<bool, ActionError> {
         self.write(id, |doc| {
             if doc.potwierdzenie == value {
                 return Ok((false, false));
@@ -260,7 +263,9 @@ impl Store {
         let stan = self
             .get(id)
             .map(|d| (d.stan, d.numer_pelny()))
-            .ok_or_else(|| ActionError::NotFound(format!("Nie znaleziono dokumentu ZO o ID {id}.")))?;
+            .ok_or_else(|| {
+                ActionError::NotFound(format!("Nie znaleziono dokumentu ZO o ID {id}."))
+            })?;
         if stan.0 != Stan::Zatwierdzony {
             return Err(ActionError::Refused(format!(
                 "Dokument {} ma stan {}: dokument sprzedaży można wystawić tylko z zatwierdzonego ZO.",
@@ -328,10 +333,9 @@ impl Store {
         cechy: Option<BTreeMap<String, String>>,
         data: Option<NaiveDate>,
     ) -> Result<(), ActionError> {
-        let old_obcy = self
-            .get(id)
-            .map(|d| d.obcy_numer.clone())
-            .ok_or_else(|| ActionError::NotFound(format!("Nie znaleziono dokumentu ZO o ID {id}.")))?;
+        let old_obcy = self.get(id).map(|d| d.obcy_numer.clone()).ok_or_else(|| {
+            ActionError::NotFound(format!("Nie znaleziono dokumentu ZO o ID {id}."))
+        })?;
         let new_obcy = obcy_numer.map(|o| o.trim().to_owned());
         if let Some(o) = &new_obcy {
             if !o.is_empty() && *o != old_obcy && self.by_obcy.contains_key(o) {
@@ -366,7 +370,7 @@ impl Store {
     /// Documents changed after `query.after`, oldest change first (keyset paging by stamp).
     pub fn changed_since(&self, query: &Query) -> Page<'_> {
         let matches = |doc: &Zo| {
-            query.created_from.map_or(true, |d| doc.data >= d)
+            !matches!(query.created_from, Some(from) if doc.data < from)
                 && (!query.only_unfulfilled || !doc.zrealizowane())
         };
         let limit = query.limit.max(1);
@@ -431,10 +435,16 @@ mod tests {
         let mut s = Store::new();
         let id = id_of(&mut s, "1", Stan::Bufor);
         let before = s.get(id).map(|d| d.stamp);
-        assert_eq!(s.set_potwierdzenie(id, Potwierdzenie::Potwierdzony), Ok(true));
+        assert_eq!(
+            s.set_potwierdzenie(id, Potwierdzenie::Potwierdzony),
+            Ok(true)
+        );
         let after = s.get(id).map(|d| d.stamp);
         assert!(after > before);
-        assert_eq!(s.set_potwierdzenie(id, Potwierdzenie::Potwierdzony), Ok(false));
+        assert_eq!(
+            s.set_potwierdzenie(id, Potwierdzenie::Potwierdzony),
+            Ok(false)
+        );
         assert_eq!(s.get(id).map(|d| d.stamp), after);
         assert_eq!(s.approve(id), Ok(true));
         assert!(s.get(id).map(|d| d.stamp) > after);
@@ -468,7 +478,10 @@ mod tests {
                 Err(ActionError::Refused(_))
             ));
             // Setting the value it already has is no change, so it is not refused.
-            assert_eq!(s.set_potwierdzenie(id, Potwierdzenie::Niepotwierdzony), Ok(false));
+            assert_eq!(
+                s.set_potwierdzenie(id, Potwierdzenie::Niepotwierdzony),
+                Ok(false)
+            );
         }
         assert_eq!(s.unlock(b), Ok(true));
         assert_eq!(s.set_potwierdzenie(b, Potwierdzenie::Odrzucony), Ok(true));
@@ -509,7 +522,10 @@ mod tests {
         assert_eq!(first, ids[..2].to_vec());
         assert!(more);
         // A document already read changes while paging: it comes again, at the end.
-        assert_eq!(s.set_potwierdzenie(ids[0], Potwierdzenie::Potwierdzony), Ok(true));
+        assert_eq!(
+            s.set_potwierdzenie(ids[0], Potwierdzenie::Potwierdzony),
+            Ok(true)
+        );
         let mut seen = Vec::new();
         let mut cursor = cursor;
         loop {

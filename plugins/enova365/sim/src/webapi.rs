@@ -84,7 +84,11 @@ pub async fn invoke(State(app): State<Arc<AppState>>, request: Request) -> Respo
 
     let plan = app.faults.plan();
     if let Some(delay) = plan.delay {
-        tracing::info!(method, delay_ms = delay.as_millis() as u64, "fault: slow answer");
+        tracing::info!(
+            method,
+            delay_ms = delay.as_millis() as u64,
+            "fault: slow answer"
+        );
         tokio::time::sleep(delay).await;
     }
     match plan.fault {
@@ -147,7 +151,9 @@ fn call(app: &AppState, body: Value) -> Result<Value, Exception> {
         .map_err(|_| "Nieprawidłowe argumenty żądania MethodInvoker.".to_owned())?;
     let creds = &app.options.credentials;
     if inv.database_handle.as_deref() != Some(creds.database.as_str()) {
-        return Err("Nie można zalogować: baza danych wskazana w DatabaseHandle nie istnieje.".into());
+        return Err(
+            "Nie można zalogować: baza danych wskazana w DatabaseHandle nie istnieje.".into(),
+        );
     }
     if inv.operator.as_deref() != Some(creds.operator.as_str())
         || inv.password.as_deref() != Some(creds.password.as_str())
@@ -284,7 +290,8 @@ fn parse_zmiany(pars: &Map<String, Value>) -> Result<Vec<Zmiana>, Exception> {
                 .ok_or_else(|| bad_argument(&name, "oczekiwano obiektu"))?;
             let target = match (field(item, "ID"), field(item, "ObcyNumer")) {
                 (Some(id), _) => Target::Id(
-                    as_u64(id).ok_or_else(|| bad_argument(&format!("{name}.ID"), "oczekiwano liczby"))?,
+                    as_u64(id)
+                        .ok_or_else(|| bad_argument(&format!("{name}.ID"), "oczekiwano liczby"))?,
                 ),
                 (None, Some(Value::String(o))) if !o.trim().is_empty() => {
                     Target::Obcy(o.trim().to_owned())

@@ -34,7 +34,10 @@ pub const WRITE_SCOPE: &str = "Scope: orders, level: rw";
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/admin/{version}/orders/orders/search", post(search))
-        .route("/api/admin/{version}/orders/orders", get(get_orders).put(put_orders))
+        .route(
+            "/api/admin/{version}/orders/orders",
+            get(get_orders).put(put_orders),
+        )
         .route("/api/admin/{version}/orders/statuses", get(statuses))
         .route("/api/admin/{version}/orders/history", get(history))
 }
@@ -44,7 +47,10 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     match serde_json::to_vec(body) {
         Ok(bytes) => (
             status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             bytes,
         )
             .into_response(),
@@ -54,11 +60,26 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 
 /// An answer that carries only `errors`.
 pub fn fault(status: StatusCode, code: i64, message: impl Into<String>) -> Response {
-    json(status, &ErrorsOnly { errors: Fault::new(code, message) })
+    json(
+        status,
+        &ErrorsOnly {
+            errors: Fault::new(code, message),
+        },
+    )
 }
 
-fn unprocessable(message: impl Into<String>) -> Response {
-    fault(StatusCode::UNPROCESSABLE_ENTITY, 422, message)
+/// A request the API refuses as bad data (HTTP 422).
+#[derive(Debug)]
+pub struct Unprocessable(String);
+
+impl IntoResponse for Unprocessable {
+    fn into_response(self) -> Response {
+        fault(StatusCode::UNPROCESSABLE_ENTITY, 422, self.0)
+    }
+}
+
+fn unprocessable(message: impl Into<String>) -> Unprocessable {
+    Unprocessable(message.into())
 }
 
 /// `(version, endpoint)` of an API path: `/api/admin/v6/orders/orders` → `(6, "/orders/orders")`.
@@ -68,7 +89,10 @@ fn split_path(path: &str) -> Option<(Option<u32>, &str)> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    Some((version.strip_prefix('v').and_then(|v| v.parse().ok()), endpoint))
+    Some((
+        version.strip_prefix('v').and_then(|v| v.parse().ok()),
+        endpoint,
+    ))
 }
 
 /// The gate in front of every API request: counts it, then the rate limit (429), the API key
@@ -187,7 +211,7 @@ async fn garble(response: Response) -> Response {
     Response::from_parts(parts, Body::from(garbled))
 }
 
-fn parse_body<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T, Response> {
+fn parse_body<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T, Unprocessable> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -196,7 +220,7 @@ fn parse_body<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<
         .map_err(|e| unprocessable(format!("Invalid data format: {e}")))
 }
 
-fn date_kind(name: &str) -> Result<DateKind, Response> {
+fn date_kind(name: &str) -> Result<DateKind, Unprocessable> {
     match name {
         "add" => Ok(DateKind::Added),
         "modified" => Ok(DateKind::Modified),
@@ -207,7 +231,7 @@ fn date_kind(name: &str) -> Result<DateKind, Response> {
     }
 }
 
-fn to_query(p: SearchParams) -> Result<Query, Response> {
+fn to_query(p: SearchParams) -> Result<Query, Unprocessable> {
     let limit = p.results_limit.unwrap_or(100);
     if !(1..=100).contains(&limit) {
         return Err(unprocessable("resultsLimit must be from 1 to 100"));
@@ -231,7 +255,7 @@ fn to_query(p: SearchParams) -> Result<Query, Response> {
                 d.orders_dates_types
                     .and_then(|v| v.into_iter().find_map(|t| t.orders_dates_type))
             });
-            let parse = |s: Option<String>| -> Result<Option<clock::Stamp>, Response> {
+            let parse = |s: Option<String>| -> Result<Option<clock::Stamp>, Unprocessable> {
                 match s {
                     None => Ok(None),
                     Some(s) if s.trim().is_empty() => Ok(None),
@@ -244,7 +268,9 @@ fn to_query(p: SearchParams) -> Result<Query, Response> {
             let end = parse(d.orders_date_end)?;
             if begin.is_some() || end.is_some() {
                 let Some(kind_name) = kind_name else {
-                    return Err(unprocessable("ordersDateType is required with a date range"));
+                    return Err(unprocessable(
+                        "ordersDateType is required with a date range",
+                    ));
                 };
                 q.dates = Some(DateFilter {
                     kind: date_kind(&kind_name)?,
@@ -264,7 +290,12 @@ fn to_query(p: SearchParams) -> Result<Query, Response> {
             "adding_time" => SortKey::Added,
             _ => continue,
         };
-        let desc = match by.sort_direction.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        let desc = match by
+            .sort_direction
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
             None | Some("ASC") => false,
             Some("DESC") => true,
             Some(other) => return Err(unprocessable(format!("Unknown sortDirection: {other}"))),
@@ -277,7 +308,7 @@ fn to_query(p: SearchParams) -> Result<Query, Response> {
 async fn search(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let query = match parse_body::<SearchParams>(&body).and_then(to_query) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let answer = {
         let shop = state.shop();
@@ -329,21 +360,21 @@ async fn get_orders(
     params: Result<QueryParams<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(QueryParams(params)) = params else {
-        return unprocessable("Invalid query parameters");
+        return unprocessable("Invalid query parameters").into_response();
     };
     let serials = split_list(&params.orders_serial_numbers);
     let ids = split_list(&params.orders_ids);
     if serials.is_empty() && ids.is_empty() {
-        return unprocessable("Give ordersSerialNumbers or ordersIds");
+        return unprocessable("Give ordersSerialNumbers or ordersIds").into_response();
     }
     if serials.len() + ids.len() > MAX_BATCH {
-        return unprocessable("You can transfer a maximum of 100 items");
+        return unprocessable("You can transfer a maximum of 100 items").into_response();
     }
     let mut numbers = Vec::with_capacity(serials.len());
     for s in &serials {
         match s.parse::<u64>() {
             Ok(n) => numbers.push(n),
-            Err(_) => return unprocessable(format!("Not a serial number: {s}")),
+            Err(_) => return unprocessable(format!("Not a serial number: {s}")).into_response(),
         }
     }
     let shop = state.shop();
@@ -373,10 +404,17 @@ async fn get_orders(
         if found == 0 {
             Fault::new(2, EMPTY_RESULT)
         } else {
-            Fault::new(2, format!("{missing} of the orders asked for were not found"))
+            Fault::new(
+                2,
+                format!("{missing} of the orders asked for were not found"),
+            )
         }
     });
-    let status = if errors.is_some() { StatusCode::MULTI_STATUS } else { StatusCode::OK };
+    let status = if errors.is_some() {
+        StatusCode::MULTI_STATUS
+    } else {
+        StatusCode::OK
+    };
     json(
         status,
         &GetAnswer {
@@ -390,14 +428,14 @@ async fn get_orders(
 async fn put_orders(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let params = match parse_body::<PutParams>(&body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let orders = params.orders.unwrap_or_default();
     if orders.is_empty() {
-        return unprocessable("params.orders must list at least one order");
+        return unprocessable("params.orders must list at least one order").into_response();
     }
     if orders.len() > MAX_BATCH {
-        return unprocessable("You can change at most 100 orders in one call");
+        return unprocessable("You can change at most 100 orders in one call").into_response();
     }
     let now = clock::now();
     let mut outcomes = Vec::with_capacity(orders.len());
@@ -408,7 +446,10 @@ async fn put_orders(State(state): State<Arc<AppState>>, body: Bytes) -> Response
             .or_else(|| item.order_id.as_deref().and_then(|id| shop.serial_of(id)));
         let Some(serial) = serial.filter(|s| shop.order(*s).is_some()) else {
             let (code, message) = if item.order_serial_number.is_none() && item.order_id.is_none() {
-                (1, "Not specified Id or serial number of the order".to_owned())
+                (
+                    1,
+                    "Not specified Id or serial number of the order".to_owned(),
+                )
             } else {
                 (1, "Order not found".to_owned())
             };
@@ -433,7 +474,10 @@ async fn put_orders(State(state): State<Arc<AppState>>, body: Bytes) -> Response
                 (None, None) => Ok(None),
             };
             let notify = item.settings.as_ref().map_or(
-                Notify { mail: true, sms: true },
+                Notify {
+                    mail: true,
+                    sms: true,
+                },
                 |s| Notify {
                     mail: s.dont_send_mail.as_deref() != Some("y"),
                     sms: s.dont_send_sms.as_deref() != Some("y"),
@@ -500,7 +544,7 @@ async fn history(
         .and_then(|QueryParams(p)| p.order_serial_number)
         .and_then(|s| s.trim().parse::<u64>().ok());
     let Some(serial) = serial else {
-        return unprocessable("orderSerialNumber is required");
+        return unprocessable("orderSerialNumber is required").into_response();
     };
     let shop = state.shop();
     let Some(order) = shop.order(serial) else {

@@ -37,7 +37,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_sim/counters/reset", post(reset_counters))
         .route("/_sim/faults", get(show_faults).post(set_faults))
         .route("/_sim/faults/clear", post(clear_faults))
-        .route("/_sim/rate-limit", get(show_rate_limit).post(set_rate_limit))
+        .route(
+            "/_sim/rate-limit",
+            get(show_rate_limit).post(set_rate_limit),
+        )
         .route("/_sim/notifications", get(notifications))
 }
 
@@ -45,10 +48,22 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     json(status, &json!({ "error": message.into() }))
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
-    serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, format!("bad request body: {e}")))
+/// A control request body that does not parse.
+struct BadBody(String);
+
+impl BadBody {
+    fn into_response(self) -> Response {
+        error(StatusCode::UNPROCESSABLE_ENTITY, self.0)
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, BadBody> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| BadBody(format!("bad request body: {e}")))
 }
 
 /// An order as the control API shows it.
@@ -109,7 +124,11 @@ impl OrderView {
 async fn info(State(state): State<Arc<AppState>>) -> Response {
     let (orders, shop_login, custom) = {
         let shop = state.shop();
-        (shop.len(), shop.login().to_owned(), shop.custom_statuses().count())
+        (
+            shop.len(),
+            shop.login().to_owned(),
+            shop.custom_statuses().count(),
+        )
     };
     json(
         StatusCode::OK,
@@ -135,7 +154,7 @@ struct SeedRequest {
 async fn seed(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let req: SeedRequest = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if req.count > MAX_SEED_ORDERS {
         return error(
@@ -146,7 +165,10 @@ async fn seed(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let mut shop = state.shop();
     let login = req.shop.unwrap_or_else(|| shop.login().to_owned());
     shop.seed(req.seed, req.count, &login, clock::now());
-    json(StatusCode::OK, &json!({ "orders": shop.len(), "shop": login }))
+    json(
+        StatusCode::OK,
+        &json!({ "orders": shop.len(), "shop": login }),
+    )
 }
 
 /// A status given either way.
@@ -187,7 +209,7 @@ struct CreateOrder {
 async fn create_order(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let req: CreateOrder = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let now = clock::now();
     let date = |text: &Option<String>, default: clock::Stamp| match text {
@@ -233,7 +255,7 @@ async fn change_status(
 ) -> Response {
     let req: StatusChange = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut shop = state.shop();
     if shop.order(serial).is_none() {
@@ -244,11 +266,17 @@ async fn change_status(
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e),
     };
     let user = req.user.as_deref().unwrap_or("operator");
-    let quiet = Notify { mail: false, sms: false };
+    let quiet = Notify {
+        mail: false,
+        sms: false,
+    };
     match shop.set_status(serial, status_id, clock::now(), user, quiet, !req.force) {
         Ok(changed) => {
             let view = shop.order(serial).map(|o| OrderView::of(&shop, o));
-            json(StatusCode::OK, &json!({ "changed": changed, "order": view }))
+            json(
+                StatusCode::OK,
+                &json!({ "changed": changed, "order": view }),
+            )
         }
         Err(refusal) => json(
             StatusCode::CONFLICT,
@@ -263,13 +291,19 @@ struct Touch {
     note: Option<String>,
 }
 
-async fn touch(State(state): State<Arc<AppState>>, Path(serial): Path<u64>, body: Bytes) -> Response {
+async fn touch(
+    State(state): State<Arc<AppState>>,
+    Path(serial): Path<u64>,
+    body: Bytes,
+) -> Response {
     let req: Touch = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut shop = state.shop();
-    let note = req.note.unwrap_or_else(|| format!("edited at {}", clock::format(clock::now())));
+    let note = req
+        .note
+        .unwrap_or_else(|| format!("edited at {}", clock::format(clock::now())));
     if !shop.edit_note(serial, &note, clock::now(), "operator") {
         return error(StatusCode::NOT_FOUND, format!("no order {serial}"));
     }
@@ -294,7 +328,7 @@ struct BulkStatus {
 async fn bulk_status(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let req: BulkStatus = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut shop = state.shop();
     let status_id = match resolve_any(&shop, req.status.as_deref(), req.status_id) {
@@ -303,7 +337,9 @@ async fn bulk_status(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
     };
     let serials: Vec<u64> = match (req.serials, req.from, req.to) {
         (Some(list), None, None) => list,
-        (None, Some(from), Some(to)) if from <= to && to - from < 1_000_000 => (from..=to).collect(),
+        (None, Some(from), Some(to)) if from <= to && to - from < 1_000_000 => {
+            (from..=to).collect()
+        }
         _ => {
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -312,7 +348,10 @@ async fn bulk_status(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
         }
     };
     let now = clock::now();
-    let quiet = Notify { mail: false, sms: false };
+    let quiet = Notify {
+        mail: false,
+        sms: false,
+    };
     let (mut changed, mut unchanged, mut refused, mut missing) = (0u64, 0u64, 0u64, 0u64);
     for serial in serials {
         if shop.order(serial).is_none() {
@@ -339,7 +378,7 @@ async fn list_statuses(State(state): State<Arc<AppState>>) -> Response {
 async fn define_status(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let req: CustomStatus = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut shop = state.shop();
     match shop.define_status(req) {
@@ -371,7 +410,7 @@ async fn show_faults(State(state): State<Arc<AppState>>) -> Response {
 async fn set_faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let patch: FaultsPatch = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut faults = state.faults();
     let next = faults.faults().patched(&patch);
@@ -400,7 +439,7 @@ async fn show_rate_limit(State(state): State<Arc<AppState>>) -> Response {
 async fn set_rate_limit(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let req: RateLimitRequest = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     state.set_rate_limit(req.per_second);
     json(StatusCode::OK, &json!({ "perSecond": req.per_second }))

@@ -221,19 +221,38 @@ mod tests {
     fn no_faults_means_every_request_is_handled() {
         let mut f = FaultState::new(Faults::default(), 1);
         for _ in 0..1000 {
-            assert_eq!(f.draw(), Draw::Handle { delay: None, malformed: false });
+            assert_eq!(
+                f.draw(),
+                Draw::Handle {
+                    delay: None,
+                    malformed: false
+                }
+            );
             assert!(!f.batch_order_fails());
         }
     }
 
     #[test]
     fn rates_are_roughly_honoured_and_validated() {
-        let faults = Faults { error_rate: 0.5, ..Faults::default() };
+        let faults = Faults {
+            error_rate: 0.5,
+            ..Faults::default()
+        };
         let mut f = FaultState::new(faults, 3);
-        let errors = (0..2000).filter(|_| matches!(f.draw(), Draw::ServerError(_))).count();
+        let errors = (0..2000)
+            .filter(|_| matches!(f.draw(), Draw::ServerError(_)))
+            .count();
         assert!((800..1200).contains(&errors), "{errors}");
-        assert!(Faults { drop_rate: 1.5, ..Faults::default() }.validate().is_err());
-        let patched = Faults::default().patched(&FaultsPatch { slow_rate: Some(1.0), ..FaultsPatch::default() });
+        assert!(Faults {
+            drop_rate: 1.5,
+            ..Faults::default()
+        }
+        .validate()
+        .is_err());
+        let patched = Faults::default().patched(&FaultsPatch {
+            slow_rate: Some(1.0),
+            ..FaultsPatch::default()
+        });
         assert_eq!(patched.slow_rate, 1.0);
         assert_eq!(patched.slow_ms, 2_000);
     }

@@ -226,7 +226,12 @@ impl Control {
     }
 
     /// Defines a custom status.
-    pub fn define_status(&self, id: u32, parent_id: u32, name: &str) -> Result<Value, HarnessError> {
+    pub fn define_status(
+        &self,
+        id: u32,
+        parent_id: u32,
+        name: &str,
+    ) -> Result<Value, HarnessError> {
         self.post(
             "/_sim/statuses",
             &json!({ "id": id, "parentId": parent_id, "panelName": name }),

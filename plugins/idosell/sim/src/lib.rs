@@ -7,13 +7,12 @@
 //! - [`shop`]: orders, statuses and searching; [`statuses`]: built-in and custom statuses and
 //!   the panel's rules; [`wire`]: the JSON shapes; [`clock`]: the shop's local time.
 //! - [`faults`]: injected faults and the rate limit; [`state`]: what the handlers share.
-//! - `harness` (feature `harness`): drive a spawned simulator from other crates' tests.
+//! - [`harness`]: drive a spawned simulator from tests and benchmarks.
 
 pub mod api;
 pub mod clock;
 pub mod control;
 pub mod faults;
-#[cfg(feature = "harness")]
 pub mod harness;
 pub mod shop;
 pub mod state;

@@ -105,7 +105,10 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     anyhow::ensure!(!cli.api_key.is_empty(), "--api-key must not be empty");
-    anyhow::ensure!(!cli.versions.is_empty(), "--versions must name at least one version");
+    anyhow::ensure!(
+        !cli.versions.is_empty(),
+        "--versions must name at least one version"
+    );
     anyhow::ensure!(
         cli.orders <= MAX_SEED_ORDERS,
         "--orders must be at most {MAX_SEED_ORDERS}"

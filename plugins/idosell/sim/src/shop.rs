@@ -286,9 +286,7 @@ impl Shop {
         if self.orders.contains_key(&serial) {
             return Err(format!("order {serial} already exists"));
         }
-        let id = new
-            .id
-            .unwrap_or_else(|| format!("{}-{serial}", self.login));
+        let id = new.id.unwrap_or_else(|| format!("{}-{serial}", self.login));
         if self.by_id.contains_key(&id) {
             return Err(format!("orderId {id} already exists"));
         }
@@ -382,7 +380,10 @@ impl Shop {
             if enforce {
                 statuses::check_transition(from, to, order.documents_issued)?;
             }
-            (self.status_label(order.status_id), self.status_label(status_id))
+            (
+                self.status_label(order.status_id),
+                self.status_label(status_id),
+            )
         };
         self.move_changed(serial, now);
         if let Some(order) = self.orders.get_mut(&serial) {
@@ -446,7 +447,7 @@ impl Shop {
             }
         }
         if let Some(ids) = &q.ids {
-            if !ids.iter().any(|i| *i == o.id) {
+            if !ids.contains(&o.id) {
                 return false;
             }
         }
@@ -504,10 +505,18 @@ impl Shop {
 
         // Stream straight from an index whose order is the one asked for.
         let index = match q.dates {
-            Some(DateFilter { kind: DateKind::Modified, begin, end }) if q.serials.is_none() && q.ids.is_none() => {
+            Some(DateFilter {
+                kind: DateKind::Modified,
+                begin,
+                end,
+            }) if q.serials.is_none() && q.ids.is_none() => {
                 Some((&self.by_changed, SortKey::Modified, begin, end))
             }
-            Some(DateFilter { kind: DateKind::Added, begin, end }) if q.serials.is_none() && q.ids.is_none() => {
+            Some(DateFilter {
+                kind: DateKind::Added,
+                begin,
+                end,
+            }) if q.serials.is_none() && q.ids.is_none() => {
                 Some((&self.by_added, SortKey::Added, begin, end))
             }
             _ => None,
@@ -516,17 +525,48 @@ impl Shop {
             let lo = (begin.unwrap_or(Stamp::MIN), 0u64);
             let hi = (end.unwrap_or(Stamp::MAX), u64::MAX);
             if lo > hi {
-                return Page { total: 0, serials: Vec::new() };
+                return Page {
+                    total: 0,
+                    serials: Vec::new(),
+                };
             }
+            // Only the date (and serial-number range) filter: decide on the index entry alone.
+            let index_only = q.statuses.is_none() && q.status_ids.is_none();
+            let (s_lo, s_hi) = (
+                q.serial_range.0.unwrap_or(0),
+                q.serial_range.1.unwrap_or(u64::MAX),
+            );
             if asc(&[key, SortKey::Serial]) && (all_asc || all_desc) {
                 let range = set.range(lo..=hi);
-                let iter: Box<dyn Iterator<Item = &(Stamp, u64)>> =
-                    if all_desc { Box::new(range.rev()) } else { Box::new(range) };
+                let iter: Box<dyn Iterator<Item = &(Stamp, u64)>> = if all_desc {
+                    Box::new(range.rev())
+                } else {
+                    Box::new(range)
+                };
                 for (_, serial) in iter {
-                    if let Some(o) = self.orders.get(serial) {
-                        if self.matches(o, q) {
-                            out.push(*serial);
-                        }
+                    let hit = if index_only {
+                        (s_lo..=s_hi).contains(serial)
+                    } else {
+                        self.orders.get(serial).is_some_and(|o| self.matches(o, q))
+                    };
+                    if hit {
+                        out.push(*serial);
+                    }
+                }
+                return out.finish();
+            }
+            // Another order: a wide date range is cheaper to scan in serial order than to sort.
+            let cap = (self.orders.len() / 8).max(1_000);
+            let narrow = set.range(lo..=hi).take(cap + 1).count() <= cap;
+            if !narrow && asc(&[SortKey::Serial]) {
+                let iter: Box<dyn Iterator<Item = &Order>> = if all_desc {
+                    Box::new(self.orders.values().rev())
+                } else {
+                    Box::new(self.orders.values())
+                };
+                for o in iter {
+                    if self.matches(o, q) {
+                        out.push(o.serial);
                     }
                 }
                 return out.finish();
@@ -561,14 +601,23 @@ impl Shop {
             return self.sorted_page(&mut found, &keys, skip, limit);
         }
 
-        let (lo, hi) = (q.serial_range.0.unwrap_or(0), q.serial_range.1.unwrap_or(u64::MAX));
+        let (lo, hi) = (
+            q.serial_range.0.unwrap_or(0),
+            q.serial_range.1.unwrap_or(u64::MAX),
+        );
         if lo > hi {
-            return Page { total: 0, serials: Vec::new() };
+            return Page {
+                total: 0,
+                serials: Vec::new(),
+            };
         }
         let range = self.orders.range(lo..=hi);
         if asc(&[SortKey::Serial]) {
-            let iter: Box<dyn Iterator<Item = (&u64, &Order)>> =
-                if all_desc { Box::new(range.rev()) } else { Box::new(range) };
+            let iter: Box<dyn Iterator<Item = (&u64, &Order)>> = if all_desc {
+                Box::new(range.rev())
+            } else {
+                Box::new(range)
+            };
             for (serial, o) in iter {
                 if self.matches(o, q) {
                     out.push(*serial);
@@ -576,7 +625,10 @@ impl Shop {
             }
             return out.finish();
         }
-        let mut found: Vec<&Order> = range.map(|(_, o)| o).filter(|o| self.matches(o, q)).collect();
+        let mut found: Vec<&Order> = range
+            .map(|(_, o)| o)
+            .filter(|o| self.matches(o, q))
+            .collect();
         self.sorted_page(&mut found, &keys, skip, limit)
     }
 
@@ -599,7 +651,12 @@ impl Shop {
         });
         Page {
             total: found.len() as u64,
-            serials: found.iter().skip(skip).take(limit).map(|o| o.serial).collect(),
+            serials: found
+                .iter()
+                .skip(skip)
+                .take(limit)
+                .map(|o| o.serial)
+                .collect(),
         }
     }
 }
@@ -633,7 +690,10 @@ mod tests {
     use super::*;
 
     const NOW: Stamp = 1_800_000_000;
-    const QUIET: Notify = Notify { mail: false, sms: false };
+    const QUIET: Notify = Notify {
+        mail: false,
+        sms: false,
+    };
 
     fn shop(n: u64) -> Shop {
         let mut s = Shop::new("shop1");
@@ -642,26 +702,39 @@ mod tests {
     }
 
     fn query() -> Query {
-        Query { limit: 100, ..Query::default() }
+        Query {
+            limit: 100,
+            ..Query::default()
+        }
     }
 
     #[test]
     fn seeding_is_deterministic_and_open() {
         let (a, b) = (shop(500), shop(500));
         for serial in 1..=500 {
-            let (x, y) = (a.order(serial).expect("seeded"), b.order(serial).expect("seeded"));
+            let (x, y) = (
+                a.order(serial).expect("seeded"),
+                b.order(serial).expect("seeded"),
+            );
             assert_eq!(x, y);
             assert_eq!(x.id, format!("shop1-{serial}"));
             assert!(statuses::OPEN_STATUSES.contains(&a.code_of(x.status_id)));
             assert!(x.added <= x.changed && x.changed <= NOW && x.added >= NOW - 3 * 86_400);
         }
-        let spread: BTreeSet<u32> = (1..=500).filter_map(|s| a.order(s)).map(|o| o.status_id).collect();
+        let spread: BTreeSet<u32> = (1..=500)
+            .filter_map(|s| a.order(s))
+            .map(|o| o.status_id)
+            .collect();
         assert_eq!(spread.len(), statuses::OPEN_STATUSES.len());
         let mut other = Shop::new("x");
         other.seed(8, 500, "shop1", NOW);
         assert_ne!(
-            (1..=500).map(|s| a.order(s).map(|o| o.status_id)).collect::<Vec<_>>(),
-            (1..=500).map(|s| other.order(s).map(|o| o.status_id)).collect::<Vec<_>>()
+            (1..=500)
+                .map(|s| a.order(s).map(|o| o.status_id))
+                .collect::<Vec<_>>(),
+            (1..=500)
+                .map(|s| other.order(s).map(|o| o.status_id))
+                .collect::<Vec<_>>()
         );
     }
 
@@ -669,7 +742,11 @@ mod tests {
     fn modified_search_pages_in_change_order_and_counts_all() {
         let s = shop(1000);
         let mut q = query();
-        q.dates = Some(DateFilter { kind: DateKind::Modified, begin: Some(NOW - 86_400), end: None });
+        q.dates = Some(DateFilter {
+            kind: DateKind::Modified,
+            begin: Some(NOW - 86_400),
+            end: None,
+        });
         q.order_by = vec![(SortKey::Modified, false), (SortKey::Serial, false)];
         let expected: Vec<u64> = {
             let mut v: Vec<&Order> = (1..=1000)
@@ -700,11 +777,78 @@ mod tests {
     }
 
     #[test]
+    fn every_search_path_agrees_with_a_plain_filter_and_sort() {
+        let mut s = shop(10_000);
+        s.set_status(17, 4, NOW + 1, "op", QUIET, false)
+            .expect("operator change");
+        let begin = NOW - 2 * 86_400;
+        let in_range = |o: &&Order| o.changed >= begin;
+        for (order_by, statuses) in [
+            (vec![(SortKey::Serial, true)], None),
+            (vec![], Some(vec!["packed".to_owned()])),
+            (vec![(SortKey::Modified, true)], None),
+            (vec![(SortKey::Added, false)], None),
+            (
+                vec![(SortKey::Modified, false)],
+                Some(vec!["packed".to_owned()]),
+            ),
+        ] {
+            let mut q = query();
+            q.page = 2;
+            q.dates = Some(DateFilter {
+                kind: DateKind::Modified,
+                begin: Some(begin),
+                end: None,
+            });
+            q.order_by = order_by.clone();
+            q.statuses = statuses.clone();
+            let mut expected: Vec<&Order> = (1..=10_000)
+                .filter_map(|n| s.order(n))
+                .filter(in_range)
+                .filter(|o| {
+                    statuses
+                        .as_ref()
+                        .is_none_or(|st| st.iter().any(|c| c == s.code_of(o.status_id)))
+                })
+                .collect();
+            let mut keys = order_by.clone();
+            keys.push((SortKey::Serial, false));
+            expected.sort_by(|a, b| {
+                keys.iter()
+                    .map(|&(k, d)| {
+                        let o = Shop::sort_value(a, k).cmp(&Shop::sort_value(b, k));
+                        if d {
+                            o.reverse()
+                        } else {
+                            o
+                        }
+                    })
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let page = s.search(&q);
+            assert_eq!(page.total, expected.len() as u64, "{order_by:?}");
+            let want: Vec<u64> = expected
+                .iter()
+                .skip(200)
+                .take(100)
+                .map(|o| o.serial)
+                .collect();
+            assert_eq!(page.serials, want, "{order_by:?} {statuses:?}");
+        }
+    }
+
+    #[test]
     fn filters_combine() {
         let mut s = shop(300);
-        s.define_status(CustomStatus { id: 45, parent_id: 3, panel_name: "Packed by team B".into() })
-            .expect("valid status");
-        s.set_status(10, 45, NOW + 5, "op", QUIET, true).expect("allowed");
+        s.define_status(CustomStatus {
+            id: 45,
+            parent_id: 3,
+            panel_name: "Packed by team B".into(),
+        })
+        .expect("valid status");
+        s.set_status(10, 45, NOW + 5, "op", QUIET, true)
+            .expect("allowed");
         let mut q = query();
         q.status_ids = Some(vec![45]);
         assert_eq!(s.search(&q).serials, vec![10]);
@@ -712,11 +856,19 @@ mod tests {
         q.statuses = Some(vec!["on_order".into()]);
         assert!(s.search(&q).serials.contains(&10));
         q.statuses = None;
-        q.dates = Some(DateFilter { kind: DateKind::Modified, begin: Some(NOW + 5), end: Some(NOW + 5) });
+        q.dates = Some(DateFilter {
+            kind: DateKind::Modified,
+            begin: Some(NOW + 5),
+            end: Some(NOW + 5),
+        });
         assert_eq!(s.search(&q).serials, vec![10]);
         q.serial_range = (Some(11), None);
         assert_eq!(s.search(&q).total, 0);
-        q.dates = Some(DateFilter { kind: DateKind::Untracked, begin: None, end: None });
+        q.dates = Some(DateFilter {
+            kind: DateKind::Untracked,
+            begin: None,
+            end: None,
+        });
         q.serial_range = (None, None);
         assert_eq!(s.search(&q).total, 0);
         let mut q = query();
@@ -737,20 +889,38 @@ mod tests {
         assert_eq!(s.resolve_code("returned").map_err(|r| r.code), Err(2));
         assert_eq!(s.resolve_code("nope").map_err(|r| r.code), Err(5));
         assert_eq!(s.resolve_id(999).map_err(|r| r.code), Err(5));
-        assert_eq!(s.set_status(1, finished, NOW + 1, "api", QUIET, true), Ok(true));
-        assert_eq!(s.order(1).map(|o| o.changed), Some(NOW + 1));
-        assert_eq!(s.set_status(1, finished, NOW + 2, "api", QUIET, true), Ok(false));
+        assert_eq!(
+            s.set_status(1, finished, NOW + 1, "api", QUIET, true),
+            Ok(true)
+        );
         assert_eq!(s.order(1).map(|o| o.changed), Some(NOW + 1));
         assert_eq!(
-            s.set_status(1, on_order, NOW + 3, "api", QUIET, true).map_err(|r| r.code),
+            s.set_status(1, finished, NOW + 2, "api", QUIET, true),
+            Ok(false)
+        );
+        assert_eq!(s.order(1).map(|o| o.changed), Some(NOW + 1));
+        assert_eq!(
+            s.set_status(1, on_order, NOW + 3, "api", QUIET, true)
+                .map_err(|r| r.code),
             Err(2214)
         );
-        assert_eq!(s.set_status(1, on_order, NOW + 3, "op", QUIET, false), Ok(true));
+        assert_eq!(
+            s.set_status(1, on_order, NOW + 3, "op", QUIET, false),
+            Ok(true)
+        );
         assert_eq!(s.order(1).map(|o| o.history.len()), Some(2));
-        assert_eq!(s.set_status(99, on_order, NOW, "api", QUIET, true).map_err(|r| r.code), Err(1));
+        assert_eq!(
+            s.set_status(99, on_order, NOW, "api", QUIET, true)
+                .map_err(|r| r.code),
+            Err(1)
+        );
         assert!(s.edit_note(2, "gift wrap", NOW + 9, "op"));
         let mut q = query();
-        q.dates = Some(DateFilter { kind: DateKind::Modified, begin: Some(NOW + 9), end: None });
+        q.dates = Some(DateFilter {
+            kind: DateKind::Modified,
+            begin: Some(NOW + 9),
+            end: None,
+        });
         assert_eq!(s.search(&q).serials, vec![2]);
     }
 }

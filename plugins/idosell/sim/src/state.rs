@@ -66,7 +66,12 @@ impl AppState {
     pub fn new(config: SimConfig) -> Self {
         let mut shop = Shop::new(config.shop.clone());
         if config.orders > 0 {
-            shop.seed(config.seed, config.orders, &config.shop, crate::clock::now());
+            shop.seed(
+                config.seed,
+                config.orders,
+                &config.shop,
+                crate::clock::now(),
+            );
         }
         AppState {
             shop: Mutex::new(shop),

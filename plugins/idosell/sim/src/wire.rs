@@ -380,7 +380,14 @@ pub struct ProductResult {
 }
 
 const FIRST_NAMES: [&str; 6] = ["Anna", "Piotr", "Maria", "Jan", "Katarzyna", "Tomasz"];
-const LAST_NAMES: [&str; 6] = ["Nowak", "Kowalski", "Wiśniewska", "Wójcik", "Kamińska", "Lewandowski"];
+const LAST_NAMES: [&str; 6] = [
+    "Nowak",
+    "Kowalski",
+    "Wiśniewska",
+    "Wójcik",
+    "Kamińska",
+    "Lewandowski",
+];
 const CITIES: [&str; 5] = ["Warszawa", "Kraków", "Poznań", "Gdańsk", "Wrocław"];
 
 impl OrderResult {
