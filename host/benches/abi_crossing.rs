@@ -31,8 +31,15 @@ fn config() -> serde_json::Value {
     json!({ "orders": orders })
 }
 
+/// One way of calling the connector, with its own batches.
+struct Subject {
+    name: &'static str,
+    connector: Box<dyn Connector>,
+    batches: Batches,
+}
+
 /// The two ways of calling the same connector.
-fn connectors() -> Vec<(&'static str, Box<dyn Connector>)> {
+fn subjects() -> Vec<Subject> {
     let in_process = orderlink_memory::create(&config())
         .unwrap_or_else(|e| panic!("cannot create the in-process connector: {e}"));
     let path = artifacts::cdylib("orderlink_memory");
@@ -42,8 +49,16 @@ fn connectors() -> Vec<(&'static str, Box<dyn Connector>)> {
         .create("memory-shop", &config())
         .unwrap_or_else(|e| panic!("cannot create memory-shop through the ABI: {e}"));
     vec![
-        ("in_process", in_process),
-        ("through_abi", Box::new(through_abi)),
+        Subject {
+            name: "in_process",
+            connector: in_process,
+            batches: Batches::new(),
+        },
+        Subject {
+            name: "through_abi",
+            connector: Box::new(through_abi),
+            batches: Batches::new(),
+        },
     ]
 }
 
@@ -91,23 +106,23 @@ fn read(connector: &dyn Connector, request: &ReadRequest) {
     assert_eq!(response.orders.len(), BATCH);
 }
 
-fn bench(c: &mut Criterion, connectors: &[(&'static str, Box<dyn Connector>)]) {
+fn bench(c: &mut Criterion, subjects: &mut [Subject]) {
     let read_request = ReadRequest { keys: keys() };
     let mut group = c.benchmark_group("apply_100");
     group.throughput(Throughput::Elements(BATCH as u64));
-    for (name, connector) in connectors {
-        let mut batches = Batches::new();
-        group.bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| batches.apply(connector.as_ref()))
+    for s in subjects.iter_mut() {
+        let (connector, batches) = (s.connector.as_ref(), &mut s.batches);
+        group.bench_function(BenchmarkId::from_parameter(s.name), |b| {
+            b.iter(|| batches.apply(connector))
         });
     }
     group.finish();
 
     let mut group = c.benchmark_group("read_100");
     group.throughput(Throughput::Elements(BATCH as u64));
-    for (name, connector) in connectors {
-        group.bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| read(connector.as_ref(), &read_request))
+    for s in subjects.iter() {
+        group.bench_function(BenchmarkId::from_parameter(s.name), |b| {
+            b.iter(|| read(s.connector.as_ref(), &read_request))
         });
     }
     group.finish();
@@ -122,8 +137,8 @@ fn per_order(runs: u32, mut op: impl FnMut()) -> Duration {
     start.elapsed() / (runs * BATCH as u32)
 }
 
-/// One line per operation: time per order in-process, through the ABI, and the ratio.
-fn summary(connectors: &[(&'static str, Box<dyn Connector>)]) {
+/// One line per call: time per order in-process, through the ABI, and the ratio.
+fn summary(subjects: &mut [Subject]) {
     const RUNS: u32 = 300;
     let read_request = ReadRequest { keys: keys() };
     println!("\nper order, batches of {BATCH} ({RUNS} batches each):");
@@ -131,18 +146,15 @@ fn summary(connectors: &[(&'static str, Box<dyn Connector>)]) {
         "{:<8} {:>14} {:>14} {:>8}",
         "call", "in-process", "through ABI", "ratio"
     );
-    type Op = fn(&dyn Connector, &mut Batches, &ReadRequest);
+    type Op = fn(&mut Subject, &ReadRequest);
     let ops: [(&str, Op); 2] = [
-        ("apply", |c, b, _| b.apply(c)),
-        ("read", |c, _, r| read(c, r)),
+        ("apply", |s, _| s.batches.apply(s.connector.as_ref())),
+        ("read", |s, r| read(s.connector.as_ref(), r)),
     ];
     for (label, op) in ops {
-        let times: Vec<Duration> = connectors
-            .iter()
-            .map(|(_, connector)| {
-                let mut batches = Batches::new();
-                per_order(RUNS, || op(connector.as_ref(), &mut batches, &read_request))
-            })
+        let times: Vec<Duration> = subjects
+            .iter_mut()
+            .map(|s| per_order(RUNS, || op(s, &read_request)))
             .collect();
         let (direct, abi) = (times[0], times[1]);
         println!(
@@ -155,13 +167,13 @@ fn summary(connectors: &[(&'static str, Box<dyn Connector>)]) {
 }
 
 fn main() {
-    let connectors = connectors();
+    let mut subjects = subjects();
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(30)
         .configure_from_args();
-    bench(&mut criterion, &connectors);
+    bench(&mut criterion, &mut subjects);
     criterion.final_summary();
-    summary(&connectors);
+    summary(&mut subjects);
 }

@@ -294,7 +294,7 @@ fn storms_of_429_and_5xx_converge() {
             env.sims.set_shop_status(k, "on_order");
         }
     }
-    env.sims.shop.post("/_sim/faults", json!({"error_rate": 0.3, "rate_limit_rate": 0.3}));
+    env.sims.shop.post("/_sim/faults", json!({"error_rate": 0.3, "too_many_rate": 0.3, "retry_after_secs": 1}));
     env.sims.erp.post("/_sim/faults", json!({"error_rate": 0.3, "drop_rate": 0.1}));
     let started = Instant::now();
     let converged = |env: &SyncEnv| {

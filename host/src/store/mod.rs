@@ -374,7 +374,8 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// Records a write that landed: drops the entry, remembers the echo to expect, audits it.
+    /// Records a write that landed: drops the entry, remembers the echo to expect (only if the
+    /// status really changed: an unchanged order reports no change), audits it.
     pub fn record_done(
         &mut self,
         link: &str,
@@ -389,11 +390,12 @@ impl Store {
         tx.execute("DELETE FROM outbox WHERE id = ?1", params![e.id])?;
         tx.execute(
             &format!(
-                "INSERT INTO orders (link, key, {status_col}, {written_col}, updated_at) VALUES (?1, ?2, ?3, ?3, ?4)
+                "INSERT INTO orders (link, key, {status_col}, {written_col}, updated_at)
+                 VALUES (?1, ?2, ?3, CASE WHEN ?5 THEN ?3 END, ?4)
                  ON CONFLICT (link, key) DO UPDATE SET {status_col} = excluded.{status_col},
                    {written_col} = excluded.{written_col}, updated_at = excluded.updated_at"
             ),
-            params![link, e.key, e.status, now_text()],
+            params![link, e.key, e.status, now_text(), changed],
         )?;
         insert_audit(
             &tx,

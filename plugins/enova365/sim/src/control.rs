@@ -39,21 +39,37 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_sim/settings", get(get_settings).post(set_settings))
 }
 
-fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
-    (status, Json(json!({ "error": message.to_string() }))).into_response()
-}
+/// A refused control call: a status and a message, sent as `{"error": "..."}`.
+#[derive(Debug)]
+struct Failure(StatusCode, String);
 
-fn action_error(e: ActionError) -> Response {
-    match e {
-        ActionError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
-        ActionError::Refused(m) => error(StatusCode::CONFLICT, m),
+impl Failure {
+    fn new(status: StatusCode, message: impl std::fmt::Display) -> Self {
+        Failure(status, message.to_string())
     }
 }
 
-fn lock(app: &AppState) -> Result<MutexGuard<'_, Store>, Response> {
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<ActionError> for Failure {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::NotFound(m) => Failure(StatusCode::NOT_FOUND, m),
+            ActionError::Refused(m) => Failure(StatusCode::CONFLICT, m),
+        }
+    }
+}
+
+type Answer = Result<Response, Failure>;
+
+fn lock(app: &AppState) -> Result<MutexGuard<'_, Store>, Failure> {
     app.store
         .lock()
-        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "the store is poisoned"))
+        .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "the store is poisoned"))
 }
 
 /// How a route names a document.
@@ -63,49 +79,40 @@ enum Target {
 }
 
 impl Target {
-    fn resolve(&self, store: &Store) -> Result<u64, Response> {
+    fn resolve(&self, store: &Store) -> Result<u64, Failure> {
         match self {
             Target::Id(raw) => raw
                 .parse::<u64>()
                 .ok()
                 .filter(|id| store.get(*id).is_some())
-                .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no ZO with ID {raw}"))),
-            Target::Obcy(o) => store
-                .id_by_obcy(o)
-                .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no ZO with ObcyNumer {o}"))),
+                .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, format!("no ZO with ID {raw}"))),
+            Target::Obcy(o) => store.id_by_obcy(o).ok_or_else(|| {
+                Failure::new(StatusCode::NOT_FOUND, format!("no ZO with ObcyNumer {o}"))
+            }),
         }
     }
 }
 
-fn document(store: &Store, id: u64) -> Response {
-    match store.get(id) {
-        Some(d) => Json(d.view()).into_response(),
-        None => error(StatusCode::NOT_FOUND, format!("no ZO with ID {id}")),
-    }
+fn document(store: &Store, id: u64) -> Answer {
+    store
+        .get(id)
+        .map(|d| Json(d.view()).into_response())
+        .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, format!("no ZO with ID {id}")))
 }
 
-async fn state(State(app): State<Arc<AppState>>) -> Response {
-    match lock(&app) {
-        Ok(s) => Json(json!({ "documents": s.len(), "max_stamp": s.last_stamp() })).into_response(),
-        Err(r) => r,
-    }
+async fn state(State(app): State<Arc<AppState>>) -> Answer {
+    let s = lock(&app)?;
+    Ok(Json(json!({ "documents": s.len(), "max_stamp": s.last_stamp() })).into_response())
 }
 
 async fn seed_documents(
     State(app): State<Arc<AppState>>,
     Json(request): Json<SeedRequest>,
-) -> Response {
-    let mut store = match lock(&app) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    match seed(&mut store, &request) {
-        Ok(n) => {
-            tracing::info!(documents = n, seed = request.seed, "seeded");
-            Json(json!({ "documents": n, "max_stamp": store.last_stamp() })).into_response()
-        }
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
-    }
+) -> Answer {
+    let mut store = lock(&app)?;
+    let n = seed(&mut store, &request).map_err(|e| Failure::new(StatusCode::BAD_REQUEST, e))?;
+    tracing::info!(documents = n, seed = request.seed, "seeded");
+    Ok(Json(json!({ "documents": n, "max_stamp": store.last_stamp() })).into_response())
 }
 
 /// The body of `POST /_sim/documents`; every field is optional.
@@ -119,38 +126,38 @@ struct NewDocument {
     cechy: Option<BTreeMap<String, String>>,
 }
 
-fn parse_date(raw: &str) -> Result<chrono::NaiveDate, Response> {
+fn parse_date(raw: &str) -> Result<chrono::NaiveDate, Failure> {
     chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        error(
+        Failure::new(
             StatusCode::BAD_REQUEST,
             format!("Data `{raw}` is not YYYY-MM-DD"),
         )
     })
 }
 
+fn bad_request(what: &str) -> Failure {
+    Failure::new(StatusCode::BAD_REQUEST, what)
+}
+
 async fn create_document(
     State(app): State<Arc<AppState>>,
     Json(body): Json<NewDocument>,
-) -> Response {
-    let stan = match body.stan.as_ref().map(Stan::from_value) {
+) -> Answer {
+    let stan = match &body.stan {
         None => Stan::Bufor,
-        Some(Some(s)) => s,
-        Some(None) => return error(StatusCode::BAD_REQUEST, "unknown Stan"),
+        Some(v) => Stan::from_value(v).ok_or_else(|| bad_request("unknown Stan"))?,
     };
-    let potwierdzenie = match body.potwierdzenie.as_ref().map(Potwierdzenie::from_value) {
+    let potwierdzenie = match &body.potwierdzenie {
         None => Potwierdzenie::Niepotwierdzony,
-        Some(Some(p)) => p,
-        Some(None) => return error(StatusCode::BAD_REQUEST, "unknown Potwierdzenie"),
+        Some(v) => {
+            Potwierdzenie::from_value(v).ok_or_else(|| bad_request("unknown Potwierdzenie"))?
+        }
     };
-    let data = match body.data.as_deref().map(parse_date) {
+    let data = match body.data.as_deref() {
         None => today_local(),
-        Some(Ok(d)) => d,
-        Some(Err(r)) => return r,
+        Some(raw) => parse_date(raw)?,
     };
-    let mut store = match lock(&app) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let mut store = lock(&app)?;
     let new = NewZo {
         obcy_numer: body.obcy_numer.unwrap_or_default(),
         cechy: body.cechy.unwrap_or_default(),
@@ -161,29 +168,22 @@ async fn create_document(
         sales: vec![],
         zmieniono: None,
     };
-    match store.insert(new) {
-        Ok(zo) => (StatusCode::CREATED, Json(zo.view())).into_response(),
-        Err(e) => action_error(e),
-    }
+    let zo = store.insert(new)?;
+    Ok((StatusCode::CREATED, Json(zo.view())).into_response())
 }
 
-async fn get_by_id(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+async fn get_by_id(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
     show(&app, Target::Id(id))
 }
 
-async fn get_by_obcy(State(app): State<Arc<AppState>>, Path(obcy): Path<String>) -> Response {
+async fn get_by_obcy(State(app): State<Arc<AppState>>, Path(obcy): Path<String>) -> Answer {
     show(&app, Target::Obcy(obcy))
 }
 
-fn show(app: &AppState, target: Target) -> Response {
-    let store = match lock(app) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    match target.resolve(&store) {
-        Ok(id) => document(&store, id),
-        Err(r) => r,
-    }
+fn show(app: &AppState, target: Target) -> Answer {
+    let store = lock(app)?;
+    let id = target.resolve(&store)?;
+    document(&store, id)
 }
 
 /// The body of `PATCH /_sim/documents/...`: an ERP user edits the document.
@@ -199,7 +199,7 @@ async fn edit_by_id(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
     Json(body): Json<EditDocument>,
-) -> Response {
+) -> Answer {
     edit(&app, Target::Id(id), body)
 }
 
@@ -207,28 +207,16 @@ async fn edit_by_obcy(
     State(app): State<Arc<AppState>>,
     Path(obcy): Path<String>,
     Json(body): Json<EditDocument>,
-) -> Response {
+) -> Answer {
     edit(&app, Target::Obcy(obcy), body)
 }
 
-fn edit(app: &AppState, target: Target, body: EditDocument) -> Response {
-    let data = match body.data.as_deref().map(parse_date) {
-        None => None,
-        Some(Ok(d)) => Some(d),
-        Some(Err(r)) => return r,
-    };
-    let mut store = match lock(app) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let id = match target.resolve(&store) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match store.edit(id, body.obcy_numer, body.cechy, data) {
-        Ok(()) => document(&store, id),
-        Err(e) => action_error(e),
-    }
+fn edit(app: &AppState, target: Target, body: EditDocument) -> Answer {
+    let data = body.data.as_deref().map(parse_date).transpose()?;
+    let mut store = lock(app)?;
+    let id = target.resolve(&store)?;
+    store.edit(id, body.obcy_numer, body.cechy, data)?;
+    document(&store, id)
 }
 
 /// The body of `POST .../potwierdzenie`.
@@ -242,7 +230,7 @@ async fn act_by_id(
     State(app): State<Arc<AppState>>,
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
+) -> Answer {
     act(&app, Target::Id(id), &action, &body)
 }
 
@@ -250,34 +238,23 @@ async fn act_by_obcy(
     State(app): State<Arc<AppState>>,
     Path((obcy, action)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
+) -> Answer {
     act(&app, Target::Obcy(obcy), &action, &body)
 }
 
 /// Runs a user action; answers the document afterwards.
-fn act(app: &AppState, target: Target, action: &str, body: &[u8]) -> Response {
-    let mut store = match lock(app) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let id = match target.resolve(&store) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let result = match action {
+fn act(app: &AppState, target: Target, action: &str, body: &[u8]) -> Answer {
+    let mut store = lock(app)?;
+    let id = target.resolve(&store)?;
+    match action {
         "potwierdzenie" => {
-            let value = match serde_json::from_slice::<ValueBody>(body) {
-                Ok(b) => b.value,
-                Err(e) => {
-                    return error(
-                        StatusCode::BAD_REQUEST,
-                        format!("expected {{\"value\": \"Potwierdzony\"}}: {e}"),
-                    )
-                }
-            };
-            let Some(value) = Potwierdzenie::from_value(&value) else {
-                return error(StatusCode::BAD_REQUEST, format!("unknown Potwierdzenie {value}"));
-            };
+            let value = serde_json::from_slice::<ValueBody>(body)
+                .map_err(|e| {
+                    bad_request(&format!("expected {{\"value\": \"Potwierdzony\"}}: {e}"))
+                })?
+                .value;
+            let value = Potwierdzenie::from_value(&value)
+                .ok_or_else(|| bad_request(&format!("unknown Potwierdzenie {value}")))?;
             store.set_potwierdzenie(id, value).map(drop)
         }
         "approve" => store.approve(id).map(drop),
@@ -287,21 +264,16 @@ fn act(app: &AppState, target: Target, action: &str, body: &[u8]) -> Response {
         "lock" => store.lock(id).map(drop),
         "unlock" => store.unlock(id).map(drop),
         other => {
-            return error(
+            return Err(Failure::new(
                 StatusCode::NOT_FOUND,
                 format!(
                     "unknown action `{other}` (potwierdzenie, approve, invoice, receipt, cancel, lock, unlock)"
                 ),
-            )
+            ))
         }
-    };
-    match result {
-        Ok(()) => {
-            tracing::debug!(id, action, "user action");
-            document(&store, id)
-        }
-        Err(e) => action_error(e),
-    }
+    }?;
+    tracing::debug!(id, action, "user action");
+    document(&store, id)
 }
 
 async fn counters(State(app): State<Arc<AppState>>) -> Response {
@@ -317,14 +289,10 @@ async fn get_faults(State(app): State<Arc<AppState>>) -> Response {
     Json(app.faults.rates()).into_response()
 }
 
-async fn set_faults(State(app): State<Arc<AppState>>, Json(rates): Json<FaultRates>) -> Response {
-    match app.faults.set(rates) {
-        Ok(()) => {
-            tracing::info!(rates = ?app.faults.rates(), "fault rates set");
-            Json(app.faults.rates()).into_response()
-        }
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
-    }
+async fn set_faults(State(app): State<Arc<AppState>>, Json(rates): Json<FaultRates>) -> Answer {
+    app.faults.set(rates).map_err(|e| bad_request(&e))?;
+    tracing::info!(rates = ?app.faults.rates(), "fault rates set");
+    Ok(Json(app.faults.rates()).into_response())
 }
 
 /// Runtime settings (`GET`/`POST /_sim/settings`).
