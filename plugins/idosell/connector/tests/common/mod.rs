@@ -95,3 +95,15 @@ pub fn settle() {
 pub fn counters(c: &Control) -> std::collections::BTreeMap<String, u64> {
     c.counters().unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// An IdoSell date (Europe/Warsaw) as RFC 3339 UTC, as `OrderState::changed_at` shows it.
+pub fn shop_time_to_utc(text: &str) -> String {
+    use chrono::TimeZone;
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+        .unwrap_or_else(|e| panic!("{text}: {e}"));
+    chrono_tz::Europe::Warsaw
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc).to_rfc3339())
+        .unwrap_or_default()
+}

@@ -1,0 +1,228 @@
+//! The change feed through the real plugin file: every change exactly once, through paging,
+//! same-second bursts and edits landing while it pages.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{connect, counters, drain, keys, settle, sim};
+use orderlink_plugin_api::model::{ChangesRequest, OrderState};
+use orderlink_plugin_api::sdk::Connector;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+#[test]
+fn pages_through_every_change_once_with_few_requests() {
+    let sim = sim(&["--orders", "1000", "--seed", "3"]);
+    let control = sim.control();
+    let c = connect(&sim, json!({ "initial_lookback_hours": 96 }));
+    control.reset_counters().expect("reset");
+
+    let (end, all) = drain(&c, None, 100).expect("drain");
+    let got: Vec<&str> = all.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys(&all).len(), got.len(), "an order came twice");
+    assert_eq!(
+        keys(&all),
+        (1..=1000).map(|n| n.to_string()).collect::<BTreeSet<_>>()
+    );
+    let n = counters(&control);
+    // 10 full pages (the last one says it was the last), plus the custom-status list.
+    assert_eq!(n.get("POST /orders/orders/search"), Some(&10), "{n:?}");
+    assert_eq!(n.get("GET /orders/statuses"), Some(&1), "{n:?}");
+    for o in &all {
+        assert!(o.created_at.is_some() && o.changed_at.is_some(), "{o:?}");
+        assert_eq!(o.id.as_deref(), Some(format!("shop1-{}", o.key).as_str()));
+    }
+
+    // Nothing new: no orders, and no search either while the cursor is ahead of the settled time.
+    let (end, again) = drain(&c, Some(end), 100).expect("drain");
+    assert!(again.is_empty(), "{:?}", keys(&again));
+
+    // A burst of 250 changes in the same second, read 7 at a time.
+    control
+        .define_status(45, 3, "Packed by team B")
+        .expect("custom status");
+    let burst = control
+        .post(
+            "/_sim/bulk-status",
+            &json!({ "from": 101, "to": 350, "statusId": 45 }),
+        )
+        .expect("bulk");
+    assert_eq!(burst["changed"], 250);
+    control.touch(900).expect("edit");
+    settle();
+    let vocabulary = c.vocabulary().expect("vocabulary");
+    assert!(vocabulary.resolve("id:45").is_some());
+    let (_, burst) = drain(&c, Some(end), 7).expect("drain");
+    let burst_keys: Vec<String> = burst.iter().map(|o| o.key.clone()).collect();
+    assert_eq!(burst_keys.len(), 251, "every change once");
+    let expected: BTreeSet<String> = (101..=350).chain([900]).map(|n| n.to_string()).collect();
+    assert_eq!(keys(&burst), expected);
+    for o in burst.iter().filter(|o| o.key != "900") {
+        assert_eq!(o.status, "45", "{o:?}");
+    }
+}
+
+#[test]
+fn the_cursor_starts_at_the_configured_lookback() {
+    let sim = sim(&[]);
+    let control = sim.control();
+    let hours_ago = |h: i64| {
+        (chrono::Utc::now().with_timezone(&chrono_tz::Europe::Warsaw) - chrono::Duration::hours(h))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    control
+        .create_order(&json!({ "orderSerialNumber": 1, "orderStatus": "on_order",
+            "orderAddDate": hours_ago(24 * 10), "orderChangeDate": hours_ago(30) }))
+        .expect("create");
+    control
+        .create_order(&json!({ "orderSerialNumber": 2, "orderStatus": "packed",
+            "orderAddDate": hours_ago(3), "orderChangeDate": hours_ago(2) }))
+        .expect("create");
+    let default = connect(&sim, json!({}));
+    let (_, recent) = drain(&default, None, 100).expect("drain");
+    assert_eq!(keys(&recent), BTreeSet::from(["2".to_owned()]));
+    let wide = connect(&sim, json!({ "initial_lookback_hours": 48 }));
+    let (_, both) = drain(&wide, None, 100).expect("drain");
+    assert_eq!(
+        keys(&both),
+        BTreeSet::from(["1".to_owned(), "2".to_owned()])
+    );
+    let old = both.iter().find(|o| o.key == "1").expect("order 1");
+    let age = chrono::Utc::now() - old.created_at.expect("created_at");
+    assert!(
+        (age - chrono::Duration::days(10)).num_seconds().abs() < 5,
+        "{age:?}"
+    );
+}
+
+#[test]
+fn order_ids_can_be_the_key() {
+    let sim = sim(&["--orders", "20", "--shop", "demo"]);
+    let c = connect(
+        &sim,
+        json!({ "order_key": "orderId", "initial_lookback_hours": 96, "api_version": 8 }),
+    );
+    let (_, all) = drain(&c, None, 100).expect("drain");
+    assert!(keys(&all).contains("demo-5"), "{:?}", keys(&all));
+    assert!(all.iter().all(|o| o.key.starts_with("demo-")));
+}
+
+/// What the feed said about one order, last.
+fn last_states(states: &[OrderState]) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    for s in states {
+        let at = s.changed_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+        out.insert(s.key.clone(), (s.status.clone(), at));
+    }
+    out
+}
+
+#[test]
+fn changes_made_while_paging_are_neither_missed_nor_repeated() {
+    const ORDERS: u64 = 3_000;
+    let sim = sim(&["--orders", "3000", "--seed", "5"]);
+    let control = sim.control();
+    let c = connect(&sim, json!({ "initial_lookback_hours": 96 }));
+    let (start, initial) = drain(&c, None, 100).expect("initial drain");
+    assert_eq!(initial.len() as u64, ORDERS);
+
+    // An operator edits orders for four seconds: single changes, notes, and bursts of a few
+    // hundred orders in the same second, while the feed is read in small pages.
+    let stop = Arc::new(AtomicBool::new(false));
+    let editor = {
+        let control = control.clone();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+            let mut touched = BTreeSet::new();
+            let statuses = ["packed", "ready", "on_order", "suspended", "packed_ready"];
+            let started = Instant::now();
+            let mut round = 0u64;
+            while started.elapsed() < Duration::from_secs(4) {
+                round += 1;
+                if round % 40 == 0 {
+                    let from = rng.gen_range(1..ORDERS - 300);
+                    let status = statuses[rng.gen_range(0..statuses.len())];
+                    control.bulk_status(from, from + 299, status).expect("bulk");
+                    touched.extend(from..=from + 299);
+                } else {
+                    let serial = rng.gen_range(1..=ORDERS);
+                    if rng.gen_bool(0.2) {
+                        control.touch(serial).expect("edit");
+                    } else {
+                        let status = statuses[rng.gen_range(0..statuses.len())];
+                        control.set_status(serial, status).expect("operator change");
+                    }
+                    touched.insert(serial);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            stop.store(true, Ordering::SeqCst);
+            touched
+        })
+    };
+
+    let mut seen: Vec<OrderState> = Vec::new();
+    let mut cursor = Some(start);
+    let mut pages = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let page = c
+            .changes(&ChangesRequest {
+                cursor: cursor.clone(),
+                limit: 37,
+            })
+            .expect("changes");
+        pages += 1;
+        seen.extend(page.orders);
+        cursor = Some(page.next_cursor);
+        if !page.has_more {
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+    let touched = editor.join().expect("the editor finished");
+    settle();
+    let (end, rest) = drain(&c, cursor, 37).expect("final drain");
+    seen.extend(rest);
+    assert!(
+        pages > 10,
+        "the feed was read while orders changed ({pages} pages)"
+    );
+
+    // Exactly once: no (order, change date) pair twice.
+    let mut pairs = BTreeSet::new();
+    for s in &seen {
+        let pair = (s.key.clone(), s.changed_at);
+        assert!(pairs.insert(pair.clone()), "{pair:?} came twice");
+    }
+    // Nothing missed: the last thing said about each edited order is its state now.
+    let told = last_states(&seen);
+    for serial in &touched {
+        let order = control.order(*serial).expect("order");
+        let now_at =
+            common::shop_time_to_utc(order["orderChangeDate"].as_str().unwrap_or_default());
+        let (status, at) = told
+            .get(&serial.to_string())
+            .unwrap_or_else(|| panic!("the change of order {serial} was missed"));
+        assert_eq!(
+            status,
+            order["orderStatus"].as_str().unwrap_or_default(),
+            "order {serial}"
+        );
+        assert_eq!(at, &now_at, "order {serial}");
+    }
+    // Only edited orders came, and the feed is quiet afterwards.
+    for key in told.keys() {
+        let serial: u64 = key.parse().expect("serial");
+        assert!(
+            touched.contains(&serial),
+            "order {key} came without a change"
+        );
+    }
+    let (_, after) = drain(&c, Some(end), 100).expect("drain");
+    assert!(after.is_empty());
+}
