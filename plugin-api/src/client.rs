@@ -164,6 +164,7 @@ fn init_root_module(header: &LibHeader) -> Result<PluginModuleRef, LibraryError>
 #[derive(Clone)]
 pub struct PluginLibrary {
     path: PathBuf,
+    abi_version: String,
     module: PluginModuleRef,
     manifest: Manifest,
 }
@@ -172,6 +173,7 @@ impl std::fmt::Debug for PluginLibrary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PluginLibrary")
             .field("path", &self.path)
+            .field("abi_version", &self.abi_version)
             .field("manifest", &self.manifest)
             .finish()
     }
@@ -246,6 +248,7 @@ impl PluginLibrary {
             abi_call((module.manifest())()).map_err(|e| failed(format!("manifest: {e}")))?;
         Ok(PluginLibrary {
             path,
+            abi_version: plugin_abi,
             module,
             manifest,
         })
@@ -254,6 +257,11 @@ impl PluginLibrary {
     /// The file it was loaded from.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The ABI version the library was built against, read from its header (not its manifest).
+    pub fn abi_version(&self) -> &str {
+        &self.abi_version
     }
 
     /// What the plugin reported about itself.

@@ -31,6 +31,8 @@ pub enum ConnectorCall {
         #[arg(required = true)]
         keys: Vec<String>,
     },
+    /// API requests the connector made in this run (ABI 1.1; older plugins say unsupported).
+    ApiUsage,
     /// Set statuses: `KEY=STATUS` pairs.
     Apply {
         /// `KEY=STATUS` pairs.
@@ -94,6 +96,17 @@ pub fn run(args: &ConnectorArgs) -> anyhow::Result<u8> {
                 cursor: cursor.clone(),
                 limit: *limit,
             })?)?
+        }
+        ConnectorCall::ApiUsage => {
+            if connector.has_api_usage() {
+                serde_json::to_value(connector.api_usage())?
+            } else {
+                serde_json::json!({"unsupported": format!(
+                    "plugin `{}` was built for ABI {}, before api_usage (ABI 1.1)",
+                    lib.manifest().plugin,
+                    lib.abi_version()
+                )})
+            }
         }
         ConnectorCall::Read { keys } => {
             serde_json::to_value(connector.read(&ReadRequest { keys: keys.clone() })?)?

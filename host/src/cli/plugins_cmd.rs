@@ -33,7 +33,7 @@ pub fn run(args: &PluginArgs, as_json: bool) -> anyhow::Result<u8> {
                 json!({
                     "plugin": m.plugin,
                     "version": m.version,
-                    "abi_version": m.abi_version,
+                    "abi_version": p.abi_version(),
                     "path": p.path(),
                     "connectors": m.connectors.iter().map(|c| json!({
                         "name": c.name,
@@ -76,7 +76,7 @@ pub fn run(args: &PluginArgs, as_json: bool) -> anyhow::Result<u8> {
                 table.add_row(vec![
                     m.plugin.clone(),
                     m.version.clone(),
-                    m.abi_version.clone(),
+                    p.abi_version().to_owned(),
                     name,
                     format!("{:?}", c.role).to_lowercase(),
                     caps.join(","),
