@@ -104,9 +104,9 @@ pub enum Command {
     },
     /// List, retry or discard writes that failed for good.
     DeadLetters {
-        /// The config file.
+        /// The config file (before or after the action).
         #[arg(long, short, global = true)]
-        config: PathBuf,
+        config: Option<PathBuf>,
         /// What to do.
         #[command(subcommand)]
         action: status_cmd::DeadLetterAction,
@@ -162,7 +162,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } => sync_cmd::sync_once(&config, link.as_deref(), dry_run),
         Command::Run { config } => sync_cmd::run_forever(&config),
         Command::Status { config, json } => status_cmd::status(&config, json),
-        Command::DeadLetters { config, action } => status_cmd::dead_letters(&config, &action),
+        Command::DeadLetters { config, action } => {
+            let config = config
+                .ok_or_else(|| BadInput("dead-letters needs --config FILE".into()))?;
+            status_cmd::dead_letters(&config, &action)
+        }
         Command::History {
             config,
             order,
@@ -172,5 +176,27 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Mapping {
             action: MappingAction::Show { config, link },
         } => mapping_cmd::show(&config, link.as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dead_letters_take_the_config_before_or_after_the_action() {
+        for args in [
+            &["orderlink", "dead-letters", "--config", "c.toml", "list"][..],
+            &["orderlink", "dead-letters", "list", "--json", "--config", "c.toml"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert!(matches!(cli.command, Command::DeadLetters { config: Some(_), .. }));
+        }
     }
 }

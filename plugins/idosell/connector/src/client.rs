@@ -341,9 +341,16 @@ impl ApiClient {
         } else if e.is_body() || e.is_decode() {
             "the connection broke while reading the answer".to_owned()
         } else {
-            "the request failed".to_owned()
+            "the connection broke before the answer came".to_owned()
         };
-        let cause = e.without_url();
+        let e = e.without_url();
+        let mut cause = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            cause.push_str(": ");
+            cause.push_str(&s.to_string());
+            source = s.source();
+        }
         ConnectorError::transient(format!("{name}: {what} ({cause})"))
     }
 }

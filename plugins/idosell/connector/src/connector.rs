@@ -172,106 +172,164 @@ impl IdoSellConnector {
             }
         };
         let custom = self.custom_statuses(false).await?;
-        let settled_est = feed::settled(self.client.shop_now());
-
-        // The rest of a second that had more changes than one page.
-        if cur.after_serial > 0 {
-            let second = feed::format(cur.second);
-            let params = json!({
-                "ordersRange": {
-                    "ordersDateRange": { "ordersDateType": "modified",
-                        "ordersDateBegin": second, "ordersDateEnd": second },
-                    "ordersSerialNumberRange": {
-                        "ordersSerialNumberBegin": cur.after_serial + 1,
-                        "ordersSerialNumberEnd": MAX_SERIAL }
-                },
-                "ordersBy": order_by(),
-                "resultsPage": 0,
-                "resultsLimit": limit
-            });
-            match self.search(params).await? {
-                (None, _) => cur = Cursor::at(cur.second + 1),
-                (Some(answer), _) => {
-                    let mut orders = Vec::new();
-                    let mut last = cur.after_serial;
-                    for entry in answer.results.iter().filter(|e| !e.is_error()) {
-                        if let Some(state) = self.state_of(entry, &custom) {
-                            orders.push(state);
-                        }
-                        if let Some(serial) = entry.serial {
-                            last = last.max(serial);
-                        }
-                    }
-                    let returned = answer.results.len() as u64;
-                    let exhausted = answer.total.map_or(returned < limit, |t| t <= returned)
-                        || last == cur.after_serial;
-                    let next = if exhausted {
-                        Cursor::at(cur.second + 1)
-                    } else {
-                        Cursor {
-                            second: cur.second,
-                            after_serial: last,
-                        }
-                    };
-                    self.remember(orders.iter().map(|o| (o.key.as_str(), o.status.as_str())));
-                    tracing::debug!(orders = orders.len(), cursor = %next.encode(), "IdoSell changes (rest of a second)");
-                    return Ok(ChangesPage {
-                        orders,
-                        next_cursor: next.encode(),
-                        has_more: !exhausted || next.second <= settled_est,
-                    });
+        // At most: the rest of a crowded second, then one search onwards from the next second.
+        for _ in 0..3 {
+            if cur.after_serial > 0 && cur.in_second >= limit / 2 {
+                match self.rest_of_second(&cur, limit, &custom).await? {
+                    Some(page) => return Ok(page),
+                    None => cur = cur.moved_to(cur.second + 1),
                 }
             }
+            match self.onwards(&cur, limit, &custom).await? {
+                Some(page) => return Ok(page),
+                // The page held only orders already returned: read the second by serial numbers.
+                None => cur.in_second = u64::MAX,
+            }
         }
+        Err(ConnectorError::internal("the change feed made no progress"))
+    }
 
-        if cur.second > settled_est {
-            return Ok(ChangesPage {
-                orders: Vec::new(),
-                next_cursor: cur.encode(),
-                has_more: false,
-            });
+    /// The status and change date of an order in a feed answer.
+    fn position(entry: &OrderEntry) -> Option<(Stamp, u64)> {
+        entry
+            .details
+            .as_ref()
+            .and_then(|d| d.changed.as_deref())
+            .and_then(feed::parse)
+            .zip(entry.serial)
+    }
+
+    /// The orders changed in the cursor's (settled) second after its serial number, or `None`
+    /// when there are none.
+    async fn rest_of_second(
+        &self,
+        cur: &Cursor,
+        limit: u64,
+        custom: &[CustomStatus],
+    ) -> Result<Option<ChangesPage>, ConnectorError> {
+        let second = feed::format(cur.second);
+        let params = json!({
+            "ordersRange": {
+                "ordersDateRange": { "ordersDateType": "modified",
+                    "ordersDateBegin": second, "ordersDateEnd": second },
+                "ordersSerialNumberRange": {
+                    "ordersSerialNumberBegin": cur.after_serial + 1,
+                    "ordersSerialNumberEnd": MAX_SERIAL }
+            },
+            "ordersBy": order_by(),
+            "resultsPage": 0,
+            "resultsLimit": limit
+        });
+        let Some(answer) = self.search(params).await?.0 else {
+            return Ok(None);
+        };
+        let mut orders = Vec::new();
+        let mut last = cur.after_serial;
+        for entry in answer.results.iter().filter(|e| !e.is_error()) {
+            let Some(state) = self.state_of(entry, custom) else {
+                continue;
+            };
+            if let Some(serial) = entry.serial {
+                last = last.max(serial);
+                if cur.told(serial, cur.second, &state.status) {
+                    continue;
+                }
+            }
+            orders.push(state);
         }
+        let returned = answer.results.len() as u64;
+        let exhausted =
+            answer.total.map_or(returned < limit, |t| t <= returned) || last == cur.after_serial;
+        if last == cur.after_serial {
+            tracing::warn!("the shop ignored the serial-number range of an order search");
+        }
+        let next = if exhausted {
+            cur.moved_to(cur.second + 1)
+        } else {
+            let mut next = cur.clone();
+            next.after_serial = last;
+            next.in_second = cur.in_second.saturating_add(returned);
+            next.prune();
+            next
+        };
+        self.remember(orders.iter().map(|o| (o.key.as_str(), o.status.as_str())));
+        tracing::debug!(
+            orders = orders.len(),
+            position = next.second,
+            "IdoSell changes (rest of a second)"
+        );
+        Ok(Some(ChangesPage {
+            orders,
+            next_cursor: next.encode(),
+            has_more: true,
+        }))
+    }
+
+    /// The changes from the cursor on: settled ones by keyset, and on the last page the newest
+    /// ones too (remembered in the tail). `None` when a full page held only changes at or before
+    /// the cursor.
+    async fn onwards(
+        &self,
+        cur: &Cursor,
+        limit: u64,
+        custom: &[CustomStatus],
+    ) -> Result<Option<ChangesPage>, ConnectorError> {
+        let shop_now = self.client.shop_now();
+        let settled_est = feed::settled(shop_now);
         let params = json!({
             "ordersRange": { "ordersDateRange": { "ordersDateType": "modified",
                 "ordersDateBegin": feed::format(cur.second),
-                "ordersDateEnd": feed::format(settled_est) } },
+                "ordersDateEnd": feed::format(feed::local_stamp(shop_now) + 3_600) } },
             "ordersBy": order_by(),
             "resultsPage": 0,
             "resultsLimit": limit
         });
         let (answer, sent_at) = self.search(params).await?;
-        // Trust only seconds settled by the shop's own clock when it ran the search.
+        // Only seconds settled by the shop's own clock when it ran the search are final.
         let settled_now = sent_at.map_or(settled_est, |t| feed::settled(t).min(settled_est));
-        let done = Cursor::at(cur.second.max(settled_now + 1));
         let Some(answer) = answer else {
-            return Ok(ChangesPage {
+            return Ok(Some(ChangesPage {
                 orders: Vec::new(),
-                next_cursor: done.encode(),
+                next_cursor: cur.moved_to(cur.second.max(settled_now + 1)).encode(),
                 has_more: false,
-            });
+            }));
         };
+        let seen = (cur.second, cur.after_serial);
+        let mut tail = cur.tail.clone();
         let mut orders = Vec::new();
         let mut last: Option<(Stamp, u64)> = None;
+        let mut positions = Vec::with_capacity(answer.results.len());
         let mut beyond = false;
         let mut unsorted = false;
         for entry in answer.results.iter().filter(|e| !e.is_error()) {
-            let position = entry
-                .details
-                .as_ref()
-                .and_then(|d| d.changed.as_deref())
-                .and_then(feed::parse)
-                .zip(entry.serial);
-            if let Some(p) = position {
-                if last.is_some_and(|l| p < l) {
-                    unsorted = true;
-                }
-                if p.0 > settled_now {
-                    beyond = true;
+            let Some(state) = self.state_of(entry, custom) else {
+                continue;
+            };
+            let Some(p @ (stamp, serial)) = Self::position(entry) else {
+                orders.push(state);
+                continue;
+            };
+            if positions.last().is_some_and(|l| p < *l) {
+                unsorted = true;
+            }
+            positions.push(p);
+            let told = tail.get(&serial) == Some(&(stamp, feed::status_hash(&state.status)));
+            if stamp > settled_now {
+                // Not settled yet: return it now unless already told, and remember it.
+                beyond = true;
+                if told || (tail.len() >= feed::TAIL_CAP && !tail.contains_key(&serial)) {
                     continue;
                 }
-                last = Some(last.map_or(p, |l| l.max(p)));
+                tail.insert(serial, (stamp, feed::status_hash(&state.status)));
+                orders.push(state);
+                continue;
             }
-            if let Some(state) = self.state_of(entry, &custom) {
+            last = Some(last.map_or(p, |l| l.max(p)));
+            if p <= seen {
+                continue;
+            }
+            tail.remove(&serial);
+            if !told {
                 orders.push(state);
             }
         }
@@ -282,23 +340,40 @@ impl IdoSellConnector {
         }
         let returned = answer.results.len() as u64;
         let complete = beyond || answer.total.map_or(returned < limit, |t| t <= returned);
-        let (next, has_more) = match last {
-            Some((second, serial)) if !complete => (
-                Cursor {
-                    second,
-                    after_serial: serial,
-                },
-                true,
-            ),
-            _ => (done, false),
+        let (mut next, has_more) = match last {
+            Some(p) if !complete && p <= seen => return Ok(None),
+            Some((second, serial)) if !complete => {
+                let in_second = positions.iter().filter(|p| p.0 == second).count() as u64;
+                (
+                    Cursor {
+                        second,
+                        after_serial: serial,
+                        in_second,
+                        tail,
+                    },
+                    true,
+                )
+            }
+            _ => {
+                let mut done = Cursor::at(cur.second.max(settled_now + 1));
+                done.tail = tail;
+                (done, false)
+            }
         };
+        next.prune();
         self.remember(orders.iter().map(|o| (o.key.as_str(), o.status.as_str())));
-        tracing::debug!(orders = orders.len(), cursor = %next.encode(), has_more, "IdoSell changes");
-        Ok(ChangesPage {
+        tracing::debug!(
+            orders = orders.len(),
+            position = next.second,
+            tail = next.tail.len(),
+            has_more,
+            "IdoSell changes"
+        );
+        Ok(Some(ChangesPage {
             orders,
             next_cursor: next.encode(),
             has_more,
-        })
+        }))
     }
 
     async fn read_async(&self, req: &ReadRequest) -> Result<ReadResponse, ConnectorError> {

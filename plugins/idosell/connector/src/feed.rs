@@ -4,15 +4,24 @@
 //! keep landing while a client pages. The feed therefore walks the changes in
 //! `(orderChangeDate, orderSerialNumber)` order with keyset paging, never by page numbers:
 //!
-//! - The cursor `(second, after_serial)` means: every change stamped before `second` was
-//!   returned, and so were those stamped `second` with a serial number up to `after_serial`.
-//! - Only *settled* seconds are read: a second is settled once the shop's clock (from its
-//!   `Date` header, minus the round trip) is [`SETTLE_SECS`] past it, so no new change can
-//!   still be stamped with it. A change made during paging gets a newer stamp and is read later,
-//!   so nothing is missed and nothing repeats unless the order changes again.
-//! - A search asks for `modified` in `[second, settled]`, sorted by change date then serial
-//!   number (`ordersBy`), page 0; the last order returned becomes the cursor. The rest of a
-//!   second with more than one page of changes is read with a serial-number range.
+//! - The cursor's position `(second, after_serial)` means: every change stamped before `second`
+//!   was returned, and so were those stamped `second` with a serial number up to `after_serial`.
+//! - The position only moves through *settled* seconds: a second is settled once the shop's
+//!   clock (its `Date` header, minus the round trip) is [`SETTLE_SECS`] past it, so no new
+//!   change can still be stamped with it. A change made during paging gets a newer stamp and is
+//!   read later, so nothing is missed.
+//! - A search asks for `modified` from the position on, sorted by change date then serial number
+//!   (`ordersBy`), page 0; orders at or before the position are skipped and the last settled
+//!   order returned becomes the position. The rest of a crowded second (half a page or more
+//!   already returned) is read with a serial-number range instead, so a second with thousands
+//!   of changes costs no more requests than it has pages.
+//! - Changes newer than the settled seconds that come on the last page are returned at once
+//!   (so a change shows on the next poll) and remembered in the cursor's *tail*: at most
+//!   [`TAIL_CAP`] orders, each with the change date and a hash of the status returned. When such
+//!   a change settles it is skipped if the order still has that date and status, so it is not
+//!   returned twice; if the order changed again within the same second, it is returned again.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -27,17 +36,32 @@ pub const DATE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 /// How many seconds behind the shop's clock a second counts as settled.
 pub const SETTLE_SECS: i64 = 2;
 
+/// The most not-yet-settled changes a cursor remembers (more wait until they settle).
+pub const TAIL_CAP: usize = 50;
+
 /// A shop-local time to the second, as seconds of the naive local date-time (ordered the way
 /// the shop's date strings are).
 pub type Stamp = i64;
 
+/// A 32-bit FNV-1a hash of a status string.
+pub fn status_hash(status: &str) -> u32 {
+    status.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
 /// Where the change feed stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     /// Changes stamped before this second were all returned.
     pub second: Stamp,
     /// Changes stamped `second` with serial numbers up to this one were returned (0 = none).
     pub after_serial: u64,
+    /// How many changes stamped `second` the last page held: a hint for choosing the next
+    /// search (a crowded second is read on by serial-number range).
+    pub in_second: u64,
+    /// Changes returned before they settled: serial number → (change date, status hash).
+    pub tail: BTreeMap<u64, (Stamp, u32)>,
 }
 
 impl Cursor {
@@ -46,12 +70,42 @@ impl Cursor {
         Cursor {
             second,
             after_serial: 0,
+            in_second: 0,
+            tail: BTreeMap::new(),
         }
+    }
+
+    /// The same tail, with the position moved to the start of a second.
+    pub fn moved_to(&self, second: Stamp) -> Self {
+        let mut next = Cursor::at(second);
+        next.tail = self.tail.clone();
+        next.prune();
+        next
+    }
+
+    /// Whether this exact change (order, change date, status) was returned from the tail.
+    pub fn told(&self, serial: u64, stamp: Stamp, status: &str) -> bool {
+        self.tail.get(&serial) == Some(&(stamp, status_hash(status)))
+    }
+
+    /// Forgets tail entries the position has passed.
+    pub fn prune(&mut self) {
+        let position = (self.second, self.after_serial);
+        self.tail
+            .retain(|serial, (stamp, _)| (*stamp, *serial) > position);
     }
 
     /// The opaque string the host stores.
     pub fn encode(&self) -> String {
-        format!("v1.{}.{}", self.second, self.after_serial)
+        let mut out = format!(
+            "v1.{}.{}.{}",
+            self.second, self.after_serial, self.in_second
+        );
+        for (i, (serial, (stamp, hash))) in self.tail.iter().enumerate() {
+            out.push(if i == 0 { '.' } else { '_' });
+            out.push_str(&format!("{serial}-{}-{hash:x}", stamp - self.second));
+        }
+        out
     }
 
     /// Reads a string made by [`Cursor::encode`].
@@ -62,15 +116,39 @@ impl Cursor {
         if parts.next() != Some("v1") {
             return Err(bad());
         }
-        let second = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-        let after_serial = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-        if parts.next().is_some() {
-            return Err(bad());
-        }
-        Ok(Cursor {
+        let mut number = || {
+            parts
+                .next()
+                .and_then(|s| s.parse::<i64>().ok())
+                .ok_or_else(bad)
+        };
+        let second = number()?;
+        let after_serial = u64::try_from(number()?).map_err(|_| bad())?;
+        let in_second = u64::try_from(number()?).map_err(|_| bad())?;
+        let mut cursor = Cursor {
             second,
             after_serial,
-        })
+            in_second,
+            tail: BTreeMap::new(),
+        };
+        if let Some(tail) = parts.next() {
+            for entry in tail.split('_') {
+                let mut fields = entry.split('-');
+                let serial = fields.next().and_then(|s| s.parse::<u64>().ok());
+                let offset = fields.next().and_then(|s| s.parse::<i64>().ok());
+                let hash = fields.next().and_then(|s| u32::from_str_radix(s, 16).ok());
+                match (serial, offset, hash, fields.next()) {
+                    (Some(serial), Some(offset), Some(hash), None) if offset >= 0 => {
+                        cursor.tail.insert(serial, (second + offset, hash));
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+        }
+        if parts.next().is_some() || cursor.tail.len() > TAIL_CAP {
+            return Err(bad());
+        }
+        Ok(cursor)
     }
 }
 
@@ -122,15 +200,47 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor {
+        let mut c = Cursor {
             second: 1_793_000_000,
             after_serial: 17,
+            in_second: 3,
+            tail: BTreeMap::new(),
         };
-        assert_eq!(Cursor::decode(&c.encode()), Ok(c));
+        assert_eq!(Cursor::decode(&c.encode()), Ok(c.clone()));
         assert!(c.encode().len() < 32);
-        for bad in ["", "v2.1.2", "v1.x.2", "v1.1", "v1.1.2.3"] {
+        c.tail.insert(40, (1_793_000_003, status_hash("packed")));
+        c.tail.insert(1_234_567, (1_793_000_004, status_hash("45")));
+        let text = c.encode();
+        assert_eq!(Cursor::decode(&text), Ok(c.clone()), "{text}");
+        assert!(c.told(40, 1_793_000_003, "packed"));
+        assert!(!c.told(40, 1_793_000_003, "ready"));
+        assert!(!c.told(40, 1_793_000_004, "packed"));
+        for bad in [
+            "",
+            "v2.1.2.0",
+            "v1.x.2.0",
+            "v1.1.2",
+            "v1.1.2.3.4",
+            "v1.1.2.3.4-x-1",
+            "v1.1.2.3.4-1-1.5",
+        ] {
             assert!(Cursor::decode(bad).is_err(), "{bad}");
         }
+        // A full tail stays small.
+        let mut full = Cursor::at(1_793_000_000);
+        for n in 0..TAIL_CAP as u64 {
+            full.tail.insert(9_000_000 + n, (1_793_000_003, u32::MAX));
+        }
+        assert!(full.encode().len() < 1_100, "{}", full.encode().len());
+        // The position passing an entry forgets it.
+        let mut moved = c.moved_to(1_793_000_004);
+        assert_eq!(
+            moved.tail.keys().copied().collect::<Vec<_>>(),
+            vec![1_234_567]
+        );
+        moved.after_serial = 2_000_000;
+        moved.prune();
+        assert!(moved.tail.is_empty());
     }
 
     #[test]

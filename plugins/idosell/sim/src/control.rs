@@ -176,6 +176,7 @@ async fn seed(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct StatusChange {
     status: Option<String>,
+    #[serde(alias = "status_id")]
     status_id: Option<u32>,
     #[serde(default)]
     force: bool,
@@ -320,6 +321,7 @@ struct BulkStatus {
     to: Option<u64>,
     serials: Option<Vec<u64>>,
     status: Option<String>,
+    #[serde(alias = "status_id")]
     status_id: Option<u32>,
     #[serde(default)]
     force: bool,
@@ -427,13 +429,14 @@ async fn clear_faults(State(state): State<Arc<AppState>>) -> Response {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 struct RateLimitRequest {
+    #[serde(alias = "perSecond")]
     per_second: u32,
 }
 
 async fn show_rate_limit(State(state): State<Arc<AppState>>) -> Response {
-    json(StatusCode::OK, &json!({ "perSecond": state.rate_limit() }))
+    json(StatusCode::OK, &json!({ "per_second": state.rate_limit() }))
 }
 
 async fn set_rate_limit(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
@@ -442,7 +445,7 @@ async fn set_rate_limit(State(state): State<Arc<AppState>>, body: Bytes) -> Resp
         Err(r) => return r.into_response(),
     };
     state.set_rate_limit(req.per_second);
-    json(StatusCode::OK, &json!({ "perSecond": req.per_second }))
+    json(StatusCode::OK, &json!({ "per_second": req.per_second }))
 }
 
 async fn notifications(State(state): State<Arc<AppState>>) -> Response {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Fault rates (each a probability from 0 to 1, per request unless said otherwise).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Faults {
     /// Answer HTTP 500 or 503 without doing anything.
     pub error_rate: f64,
@@ -49,23 +49,31 @@ impl Default for Faults {
 
 /// A partial update of [`Faults`] (the control API's `POST /_sim/faults`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct FaultsPatch {
     /// See [`Faults::error_rate`].
+    #[serde(alias = "errorRate")]
     pub error_rate: Option<f64>,
     /// See [`Faults::slow_rate`].
+    #[serde(alias = "slowRate")]
     pub slow_rate: Option<f64>,
     /// See [`Faults::slow_ms`].
+    #[serde(alias = "slowMs")]
     pub slow_ms: Option<u64>,
     /// See [`Faults::drop_rate`].
+    #[serde(alias = "dropRate")]
     pub drop_rate: Option<f64>,
     /// See [`Faults::malformed_rate`].
+    #[serde(alias = "malformedRate")]
     pub malformed_rate: Option<f64>,
     /// See [`Faults::batch_fail_rate`].
+    #[serde(alias = "batchFailRate")]
     pub batch_fail_rate: Option<f64>,
     /// See [`Faults::too_many_rate`].
+    #[serde(alias = "tooManyRate")]
     pub too_many_rate: Option<f64>,
     /// See [`Faults::retry_after_secs`].
+    #[serde(alias = "retryAfterSecs")]
     pub retry_after_secs: Option<u64>,
 }
 
@@ -73,12 +81,12 @@ impl Faults {
     /// Checks that every rate is a probability.
     pub fn validate(&self) -> Result<(), String> {
         for (name, rate) in [
-            ("errorRate", self.error_rate),
-            ("slowRate", self.slow_rate),
-            ("dropRate", self.drop_rate),
-            ("malformedRate", self.malformed_rate),
-            ("batchFailRate", self.batch_fail_rate),
-            ("tooManyRate", self.too_many_rate),
+            ("error_rate", self.error_rate),
+            ("slow_rate", self.slow_rate),
+            ("drop_rate", self.drop_rate),
+            ("malformed_rate", self.malformed_rate),
+            ("batch_fail_rate", self.batch_fail_rate),
+            ("too_many_rate", self.too_many_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("{name} must be between 0 and 1, not {rate}"));

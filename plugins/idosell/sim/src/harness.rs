@@ -264,7 +264,7 @@ impl Control {
 
     /// Sets the request-rate limit (0 = none).
     pub fn set_rate_limit(&self, per_second: u32) -> Result<(), HarnessError> {
-        self.post("/_sim/rate-limit", &json!({ "perSecond": per_second }))
+        self.post("/_sim/rate-limit", &json!({ "per_second": per_second }))
             .map(drop)
     }
 

@@ -12,6 +12,9 @@ use crate::statuses::{self, BuiltIn, CustomStatus, Refusal};
 /// The most orders one seed may create.
 pub const MAX_SEED_ORDERS: u64 = 100_000;
 
+/// Seeded orders were last changed at most this many seconds ago.
+pub const SEED_EDITED_WITHIN: i64 = 20 * 3_600;
+
 /// One entry of an order's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEvent {
@@ -238,7 +241,7 @@ impl Shop {
 
     /// Replaces all orders with `count` deterministic ones: serial numbers `1..=count`, ids
     /// `{shop}-{n}`, statuses spread over the open built-in statuses, added within the three days
-    /// before `now` and last changed between then and `now`.
+    /// before `now` and last changed since, within the last 20 hours.
     pub fn seed(&mut self, seed: u64, count: u64, shop: &str, now: Stamp) {
         self.login = shop.to_owned();
         self.orders.clear();
@@ -251,7 +254,8 @@ impl Shop {
             let status_id = statuses::by_code(code).map_or(1, |s| s.id);
             let age = rng.gen_range(60..3 * 86_400);
             let added = now - age;
-            let changed = added + rng.gen_range(0..=age.min(86_400));
+            // Last edited within the last 20 hours (so a feed looking back a day sees them all).
+            let changed = now - rng.gen_range(0..=age.min(SEED_EDITED_WITHIN));
             let order = Order {
                 serial,
                 id: format!("{shop}-{serial}"),
@@ -720,6 +724,7 @@ mod tests {
             assert_eq!(x.id, format!("shop1-{serial}"));
             assert!(statuses::OPEN_STATUSES.contains(&a.code_of(x.status_id)));
             assert!(x.added <= x.changed && x.changed <= NOW && x.added >= NOW - 3 * 86_400);
+            assert!(x.changed >= NOW - SEED_EDITED_WITHIN);
         }
         let spread: BTreeSet<u32> = (1..=500)
             .filter_map(|s| a.order(s))

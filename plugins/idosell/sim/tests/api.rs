@@ -203,10 +203,7 @@ fn get_reads_up_to_100_orders() {
     assert_eq!(r.status, 207);
     let body = r.json();
     assert_eq!(body["resultsNumberAll"], 1);
-    assert_eq!(
-        body["Results"][0]["orderDetails"]["orderStatusId"].is_u64(),
-        true
-    );
+    assert!(body["Results"][0]["orderDetails"]["orderStatusId"].is_u64());
     assert_eq!(body["Results"][1]["errors"][0]["faultCode"], 2);
     let r = call(
         &sim,

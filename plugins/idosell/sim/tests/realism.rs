@@ -41,13 +41,13 @@ fn each_fault_kind_can_be_switched_on_and_off() {
     c.clear_faults().expect("clear");
     assert_eq!(search(&sim, json!({})).status, 200);
 
-    c.set_faults(&json!({ "tooManyRate": 1.0, "retryAfterSecs": 7 }))
+    c.set_faults(&json!({ "too_many_rate": 1.0, "retry_after_secs": 7 }))
         .expect("faults");
     let r = search(&sim, json!({}));
     assert_eq!((r.status, r.retry_after.as_deref()), (429, Some("7")));
     c.clear_faults().expect("clear");
 
-    c.set_faults(&json!({ "malformedRate": 1.0 }))
+    c.set_faults(&json!({ "malformed_rate": 1.0 }))
         .expect("faults");
     let r = search(&sim, json!({}));
     assert_eq!(r.status, 200);
@@ -58,7 +58,7 @@ fn each_fault_kind_can_be_switched_on_and_off() {
     );
     c.clear_faults().expect("clear");
 
-    c.set_faults(&json!({ "dropRate": 1.0 })).expect("faults");
+    c.set_faults(&json!({ "drop_rate": 1.0 })).expect("faults");
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(10))
         .build();
@@ -66,11 +66,12 @@ fn each_fault_kind_can_be_switched_on_and_off() {
         .post(&format!("{}/api/admin/v6/orders/orders/search", sim.url()))
         .set("X-API-KEY", KEY)
         .send_json(json!({ "params": {} }))
-        .and_then(|r| r.into_string().map_err(|e| ureq::Error::from(e)));
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.into_string().map_err(|e| e.to_string()));
     assert!(res.is_err(), "a dropped connection gave {res:?}");
     c.clear_faults().expect("clear");
 
-    c.set_faults(&json!({ "slowRate": 1.0, "slowMs": 3000 }))
+    c.set_faults(&json!({ "slow_rate": 1.0, "slow_ms": 3000 }))
         .expect("faults");
     let quick = ureq::AgentBuilder::new()
         .timeout(Duration::from_millis(300))
@@ -85,7 +86,7 @@ fn each_fault_kind_can_be_switched_on_and_off() {
     );
     c.clear_faults().expect("clear");
 
-    c.set_faults(&json!({ "batchFailRate": 1.0 }))
+    c.set_faults(&json!({ "batch_fail_rate": 1.0 }))
         .expect("faults");
     let r = put(
         &sim,
@@ -101,8 +102,12 @@ fn each_fault_kind_can_be_switched_on_and_off() {
     assert_ne!(c.status_of(1).expect("order").0, "lost");
     c.clear_faults().expect("clear");
 
-    assert!(c.set_faults(&json!({ "errorRate": 2.0 })).is_err());
-    assert!(c.set_faults(&json!({ "noSuchFault": 0.1 })).is_err());
+    assert!(c.set_faults(&json!({ "error_rate": 2.0 })).is_err());
+    // camelCase names are accepted too.
+    let set = c.set_faults(&json!({ "errorRate": 0.25 })).expect("faults");
+    assert_eq!(set["error_rate"], 0.25);
+    c.clear_faults().expect("clear");
+    assert!(c.set_faults(&json!({ "no_such_fault": 0.1 })).is_err());
     assert_eq!(
         call(&sim, "GET", "/orders/statuses", Some(KEY), None).status,
         200
