@@ -160,6 +160,27 @@ fn a_config_error_names_file_line_and_key_before_any_network_call() {
     assert!(!t.contains(orderlink_e2e::sync_env::SHOP_KEY));
 }
 
+const ERP_VALUES: [&str; 3] = ["Niepotwierdzony", "Potwierdzony", "Zaakceptowany"];
+const SHOP_VALUES: [&str; 3] = ["new", "on_order", "packed"];
+
+fn shop_for(erp: &str) -> &'static str {
+    SHOP_VALUES[ERP_VALUES.iter().position(|v| *v == erp).unwrap_or(0)]
+}
+
+fn erp_for(shop: &str) -> &'static str {
+    ERP_VALUES[SHOP_VALUES.iter().position(|v| *v == shop).unwrap_or(0)]
+}
+
+/// Changes both sides of an order, each to a value that differs from its current one and from
+/// the other side's: a real conflict. Returns (shop status set, ERP status set).
+fn conflicting_changes(sims: &SimPair, key: &str) -> (&'static str, &'static str) {
+    let now = ERP_VALUES.iter().position(|v| *v == sims.erp_status(key)).unwrap_or(0);
+    let (erp_new, shop_new) = (ERP_VALUES[(now + 1) % 3], SHOP_VALUES[(now + 2) % 3]);
+    sims.set_shop_status(key, shop_new);
+    sims.set_erp_status(key, erp_new);
+    (shop_new, erp_new)
+}
+
 #[test]
 fn both_directions_without_ping_pong_and_the_conflict_rule() {
     let env = SyncEnv::new(30, BOTH, MAPPING);
@@ -171,12 +192,12 @@ fn both_directions_without_ping_pong_and_the_conflict_rule() {
     env.sims.set_shop_status(a, "on_order");
     env.sims.set_erp_status(b, "Zaakceptowany");
     // Both sides of c change before the next cycle: the ERP wins by default.
-    env.sims.set_shop_status(c, "packed");
-    env.sims.set_erp_status(c, "Niepotwierdzony");
+    let (shop_c, erp_c) = conflicting_changes(&env.sims, c);
     env.sync_once();
     assert_eq!(env.sims.erp_status(a), "Potwierdzony");
     assert_eq!(env.sims.shop_status(b), "packed");
-    assert_eq!((env.sims.shop_status(c).as_str(), env.sims.erp_status(c).as_str()), ("new", "Niepotwierdzony"));
+    assert_eq!(env.sims.erp_status(c), erp_c);
+    assert_eq!(env.sims.shop_status(c), shop_for(erp_c), "the ERP's change won over the shop's {shop_c}");
     // Settled: further cycles write nothing anywhere.
     let puts_before = env.sims.shop.get("/_sim/counters");
     let erp_before = env.sims.erp.get("/_sim/counters");
@@ -196,10 +217,10 @@ fn the_shop_wins_a_conflict_when_configured() {
     env.sync_once();
     let c = open_keys(&env.sims, 20)[0].clone();
     std::thread::sleep(Duration::from_millis(1100));
-    env.sims.set_shop_status(&c, "packed");
-    env.sims.set_erp_status(&c, "Niepotwierdzony");
+    let (shop_c, erp_c) = conflicting_changes(&env.sims, &c);
     env.sync_once();
-    assert_eq!((env.sims.shop_status(&c).as_str(), env.sims.erp_status(&c).as_str()), ("packed", "Zaakceptowany"));
+    assert_eq!(env.sims.shop_status(&c), shop_c);
+    assert_eq!(env.sims.erp_status(&c), erp_for(shop_c), "the shop's change won over the ERP's {erp_c}");
 }
 
 #[test]

@@ -5,14 +5,26 @@ mod common;
 use common::{call, put, search, start, Reply, KEY};
 use serde_json::{json, Value};
 
-const SPEC: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../spec/orders-openapi-v6.json"
-);
+/// The published spec is IdoSell's document, not ours: it is read from the shared specs folder
+/// beside the repository (`$ORDERLINK_SPECS_DIR` overrides), never copied into it.
+fn spec_path() -> std::path::PathBuf {
+    let dir = std::env::var_os("ORDERLINK_SPECS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../../shared/specs")
+        });
+    dir.join("idosell/orders-openapi-v6.json")
+}
 
 fn spec() -> Value {
-    let text = std::fs::read_to_string(SPEC).unwrap_or_else(|e| panic!("{SPEC}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{SPEC}: {e}"))
+    let path = spec_path();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the shared specs folder sits beside the repository; set ORDERLINK_SPECS_DIR)",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn response_schema(spec: &Value, path: &str, method: &str, status: u16) -> Value {
