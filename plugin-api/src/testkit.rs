@@ -1,7 +1,7 @@
 //! The conformance testkit: checks every connector's tests run against a live system (or its
 //! simulator), through the real plugin file or in-process.
 //!
-//! ```ignore
+//! ```text
 //! let lib = PluginLibrary::load(&artifacts::cdylib("orderlink_myshop"))?;
 //! testkit::run(&Subject {
 //!     manifest: lib.manifest(),
