@@ -51,7 +51,12 @@ fn erp_confirmation_changes_reach_the_shop() {
     assert_eq!(env.sims.shop_status(b), "on_order", "{out}");
     assert!(out.contains(&format!("order {a}")), "{out}");
     let h = history(&env, a);
-    assert!(h.iter().any(|e| e["to"] == "packed" && e["action"].as_str().unwrap_or("").starts_with("applied")), "{h:?}");
+    assert!(
+        h.iter()
+            .any(|e| e["to"] == "packed"
+                && e["action"].as_str().unwrap_or("").starts_with("applied")),
+        "{h:?}"
+    );
     // Nothing changed since: the next cycle writes nothing to the shop.
     let out = env.sync_once();
     assert!(out.contains("0 changed"), "{out}");
@@ -70,7 +75,11 @@ fn shop_changes_reach_the_erp_and_unlisted_statuses_leave_it_alone() {
     env.sims.set_shop_status(b, "suspended");
     let out = env.sync_once();
     assert_eq!(env.sims.erp_status(a), "Potwierdzony", "{out}");
-    assert_eq!(env.sims.erp_status(b), "Niepotwierdzony", "suspended is not in [to_erp]: {out}");
+    assert_eq!(
+        env.sims.erp_status(b),
+        "Niepotwierdzony",
+        "suspended is not in [to_erp]: {out}"
+    );
 }
 
 #[test]
@@ -94,17 +103,31 @@ fn an_invoiced_order_is_left_alone_under_unfulfilled_scope() {
 
 #[test]
 fn an_order_older_than_the_window_is_left_alone_under_recent_scope() {
-    let env = SyncEnv::new(10, "direction = \"to_shop\"\nscope = \"recent\"\nrecent_days = 30\n", MAPPING);
+    let env = SyncEnv::new(
+        10,
+        "direction = \"to_shop\"\nscope = \"recent\"\nrecent_days = 30\n",
+        MAPPING,
+    );
     let old_add = (chrono_like_days_ago(40)).to_string();
-    env.sims.shop.post("/_sim/orders", json!({"orderSerialNumber": 11, "orderStatus": "new", "orderAddDate": old_add}));
-    env.sims.erp.post("/_sim/documents", json!({"ObcyNumer": "11", "Potwierdzenie": "Niepotwierdzony", "Stan": "Zatwierdzony"}));
+    env.sims.shop.post(
+        "/_sim/orders",
+        json!({"orderSerialNumber": 11, "orderStatus": "new", "orderAddDate": old_add}),
+    );
+    env.sims.erp.post(
+        "/_sim/documents",
+        json!({"ObcyNumer": "11", "Potwierdzenie": "Niepotwierdzony", "Stan": "Zatwierdzony"}),
+    );
     env.sims.erp_action("11", "invoice");
     env.sync_once();
     let fresh = open_keys(&env.sims, 10)[0].clone();
     env.sims.set_erp_status("11", "Zaakceptowany");
     env.sims.set_erp_status(&fresh, "Zaakceptowany");
     let out = env.sync_once();
-    assert_eq!(env.sims.shop_status("11"), "new", "older than 30 days: {out}");
+    assert_eq!(
+        env.sims.shop_status("11"),
+        "new",
+        "older than 30 days: {out}"
+    );
     assert_eq!(env.sims.shop_status(&fresh), "packed", "{out}");
     assert!(out.contains("out of scope: older than the window"), "{out}");
 }
@@ -118,7 +141,12 @@ fn chrono_like_days_ago(days: u64) -> String {
         - days * 86_400;
     let (d, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, dd) = civil_from_days(d as i64);
-    format!("{y:04}-{m:02}-{dd:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{dd:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -144,7 +172,7 @@ fn an_unmapped_erp_status_stops_start_up_with_the_list() {
         assert!(t.contains("Niepotwierdzony, Zaakceptowany"), "{cmd:?}: {t}");
         assert!(t.contains("mapping.toml"), "{cmd:?}: {t}");
     }
-    assert_eq!(env.sims.request_counts().0 > 0, true, "vocabulary is read live");
+    assert!(env.sims.request_counts().0 > 0, "vocabulary is read live");
 }
 
 #[test]
@@ -155,8 +183,15 @@ fn a_config_error_names_file_line_and_key_before_any_network_call() {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("orderlink.toml:"), "{t}");
-    assert!(t.contains("to_shop") && t.contains("both"), "says what is valid: {t}");
-    assert_eq!(env.sims.request_counts(), before, "no network call on a bad config");
+    assert!(
+        t.contains("to_shop") && t.contains("both"),
+        "says what is valid: {t}"
+    );
+    assert_eq!(
+        env.sims.request_counts(),
+        before,
+        "no network call on a bad config"
+    );
     assert!(!t.contains(orderlink_e2e::sync_env::SHOP_KEY));
 }
 
@@ -174,7 +209,10 @@ fn erp_for(shop: &str) -> &'static str {
 /// Changes both sides of an order, each to a value that differs from its current one and from
 /// the other side's: a real conflict. Returns (shop status set, ERP status set).
 fn conflicting_changes(sims: &SimPair, key: &str) -> (&'static str, &'static str) {
-    let now = ERP_VALUES.iter().position(|v| *v == sims.erp_status(key)).unwrap_or(0);
+    let now = ERP_VALUES
+        .iter()
+        .position(|v| *v == sims.erp_status(key))
+        .unwrap_or(0);
     let (erp_new, shop_new) = (ERP_VALUES[(now + 1) % 3], SHOP_VALUES[(now + 2) % 3]);
     sims.set_shop_status(key, shop_new);
     sims.set_erp_status(key, erp_new);
@@ -197,18 +235,31 @@ fn both_directions_without_ping_pong_and_the_conflict_rule() {
     assert_eq!(env.sims.erp_status(a), "Potwierdzony");
     assert_eq!(env.sims.shop_status(b), "packed");
     assert_eq!(env.sims.erp_status(c), erp_c);
-    assert_eq!(env.sims.shop_status(c), shop_for(erp_c), "the ERP's change won over the shop's {shop_c}");
+    assert_eq!(
+        env.sims.shop_status(c),
+        shop_for(erp_c),
+        "the ERP's change won over the shop's {shop_c}"
+    );
     // Settled: further cycles write nothing anywhere.
     let puts_before = env.sims.shop.get("/_sim/counters");
     let erp_before = env.sims.erp.get("/_sim/counters");
     std::thread::sleep(Duration::from_millis(1100));
     let out1 = env.sync_once();
     let out2 = env.sync_once();
-    assert!(out1.contains("0 changed") && out2.contains("0 changed"), "{out1}\n{out2}");
+    assert!(
+        out1.contains("0 changed") && out2.contains("0 changed"),
+        "{out1}\n{out2}"
+    );
     let puts_after = env.sims.shop.get("/_sim/counters");
     let erp_after = env.sims.erp.get("/_sim/counters");
-    assert_eq!(puts_before["PUT /orders/orders"], puts_after["PUT /orders/orders"], "no shop writes");
-    assert_eq!(erp_before["UstawPotwierdzenia"], erp_after["UstawPotwierdzenia"], "no ERP writes");
+    assert_eq!(
+        puts_before["PUT /orders/orders"], puts_after["PUT /orders/orders"],
+        "no shop writes"
+    );
+    assert_eq!(
+        erp_before["UstawPotwierdzenia"], erp_after["UstawPotwierdzenia"],
+        "no ERP writes"
+    );
 }
 
 #[test]
@@ -220,7 +271,11 @@ fn the_shop_wins_a_conflict_when_configured() {
     let (shop_c, erp_c) = conflicting_changes(&env.sims, &c);
     env.sync_once();
     assert_eq!(env.sims.shop_status(&c), shop_c);
-    assert_eq!(env.sims.erp_status(&c), erp_for(shop_c), "the shop's change won over the ERP's {erp_c}");
+    assert_eq!(
+        env.sims.erp_status(&c),
+        erp_for(shop_c),
+        "the shop's change won over the ERP's {erp_c}"
+    );
 }
 
 #[test]
@@ -233,7 +288,10 @@ fn a_protected_status_is_not_overwritten() {
     let out = env.sync_once();
     assert_eq!(env.sims.shop_status(&k), "finished", "{out}");
     let h = history(&env, &k);
-    assert!(h.iter().any(|e| e["action"] == "skipped: protected"), "{h:?}");
+    assert!(
+        h.iter().any(|e| e["action"] == "skipped: protected"),
+        "{h:?}"
+    );
 }
 
 #[test]
@@ -251,15 +309,25 @@ fn a_refused_write_becomes_a_dead_letter_that_can_be_retried_or_discarded() {
     let dl = list
         .iter()
         .find(|d| d["key"] == k.as_str())
-        .unwrap_or_else(|| panic!("no dead letter for {k}: {list:?}\n{sync}\n{:?}", env.sims.erp.get(&format!("/_sim/documents/by-obcy/{k}"))));
+        .unwrap_or_else(|| {
+            panic!(
+                "no dead letter for {k}: {list:?}\n{sync}\n{:?}",
+                env.sims.erp.get(&format!("/_sim/documents/by-obcy/{k}"))
+            )
+        });
     let id = dl["id"].to_string();
     let status = env.orderlink(&["status"]);
     assert!(text(&status).contains("main"), "{}", text(&status));
     let out = env.orderlink(&["dead-letters", "retry", &id]);
     assert!(out.status.success(), "{}", text(&out));
     env.sync_once();
-    let list: Vec<Value> = serde_json::from_slice(&env.orderlink(&["dead-letters", "list", "--json"]).stdout).unwrap_or_default();
-    let again = list.iter().find(|d| d["key"] == k.as_str()).unwrap_or_else(|| panic!("still refused: {list:?}"));
+    let list: Vec<Value> =
+        serde_json::from_slice(&env.orderlink(&["dead-letters", "list", "--json"]).stdout)
+            .unwrap_or_default();
+    let again = list
+        .iter()
+        .find(|d| d["key"] == k.as_str())
+        .unwrap_or_else(|| panic!("still refused: {list:?}"));
     let out = env.orderlink(&["dead-letters", "discard", &again["id"].to_string()]);
     assert!(out.status.success(), "{}", text(&out));
     let out = env.orderlink(&["dead-letters", "list", "--json"]);
@@ -283,7 +351,9 @@ fn kill_9_mid_sync_then_restart_converges_with_nothing_lost() {
     for (i, k) in keys.iter().enumerate() {
         env.sims.set_erp_status(k, values[i % 3]);
     }
-    env.sims.shop.post("/_sim/faults", json!({"slow_rate": 1.0, "slow_ms": 30}));
+    env.sims
+        .shop
+        .post("/_sim/faults", json!({"slow_rate": 1.0, "slow_ms": 30}));
     for kill_after in [150u64, 400] {
         let mut child = Command::new(orderlink_binary())
             .args(["run", "--config", &env.config.display().to_string()])
@@ -297,7 +367,9 @@ fn kill_9_mid_sync_then_restart_converges_with_nothing_lost() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    env.sims.shop.post("/_sim/faults", json!({"slow_rate": 0.0}));
+    env.sims
+        .shop
+        .post("/_sim/faults", json!({"slow_rate": 0.0}));
     for _ in 0..5 {
         env.sync_once();
     }
@@ -309,7 +381,14 @@ fn kill_9_mid_sync_then_restart_converges_with_nothing_lost() {
         .collect();
     let detail: Vec<String> = wrong
         .iter()
-        .map(|k| format!("{k}: shop {} erp {} history {:?}", env.sims.shop_status(k), env.sims.erp_status(k), history(&env, k)))
+        .map(|k| {
+            format!(
+                "{k}: shop {} erp {} history {:?}",
+                env.sims.shop_status(k),
+                env.sims.erp_status(k),
+                history(&env, k)
+            )
+        })
         .collect();
     assert!(wrong.is_empty(), "not converged: {detail:#?}");
 }
@@ -327,8 +406,13 @@ fn storms_of_429_and_5xx_converge() {
             env.sims.set_shop_status(k, "on_order");
         }
     }
-    env.sims.shop.post("/_sim/faults", json!({"error_rate": 0.3, "too_many_rate": 0.3, "retry_after_secs": 1}));
-    env.sims.erp.post("/_sim/faults", json!({"error_rate": 0.3, "drop_rate": 0.1}));
+    env.sims.shop.post(
+        "/_sim/faults",
+        json!({"error_rate": 0.3, "too_many_rate": 0.3, "retry_after_secs": 1}),
+    );
+    env.sims
+        .erp
+        .post("/_sim/faults", json!({"error_rate": 0.3, "drop_rate": 0.1}));
     let started = Instant::now();
     let converged = |env: &SyncEnv| {
         keys.iter().enumerate().all(|(i, k)| {
@@ -345,7 +429,11 @@ fn storms_of_429_and_5xx_converge() {
         std::thread::sleep(Duration::from_millis(300));
         rounds += 1;
     }
-    assert!(converged(&env), "no convergence after {rounds} rounds, {:?}", started.elapsed());
+    assert!(
+        converged(&env),
+        "no convergence after {rounds} rounds, {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -387,7 +475,11 @@ fn two_links_one_shop_down_the_other_keeps_syncing_and_sigterm_exits_0() {
     while b.shop_status(&k) != "packed" && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(b.shop_status(&k), "packed", "link b kept syncing while shop a is down");
+    assert_eq!(
+        b.shop_status(&k),
+        "packed",
+        "link b kept syncing while shop a is down"
+    );
     terminate(&child);
     let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status.code(), Some(0));

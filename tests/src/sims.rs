@@ -91,7 +91,8 @@ pub fn orderlink(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().unwrap_or_else(|e| panic!("cannot run orderlink: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run orderlink: {e}"))
 }
 
 /// Sends SIGTERM to a child process.

@@ -39,13 +39,31 @@ pub struct SimPair {
 impl SimPair {
     /// Starts and seeds both simulators with `n` linked orders (serial 1..=n = ObcyNumer).
     pub fn start(n: usize, seed: u64) -> SimPair {
-        let shop = SimProcess::start("idosell-sim", &["--listen", "127.0.0.1:0", "--api-key", SHOP_KEY]);
+        let shop = SimProcess::start(
+            "idosell-sim",
+            &["--listen", "127.0.0.1:0", "--api-key", SHOP_KEY],
+        );
         let erp = SimProcess::start(
             "enova365-sim",
-            &["--listen", "127.0.0.1:0", "--database", "Firma", "--operator", "Administrator", "--password", ERP_PASSWORD],
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--database",
+                "Firma",
+                "--operator",
+                "Administrator",
+                "--password",
+                ERP_PASSWORD,
+            ],
         );
-        shop.post("/_sim/seed", json!({"seed": seed, "count": n, "shop": "shop1"}));
-        erp.post("/_sim/seed", json!({"seed": seed, "count": n, "link_obcy_numer": true}));
+        shop.post(
+            "/_sim/seed",
+            json!({"seed": seed, "count": n, "shop": "shop1"}),
+        );
+        erp.post(
+            "/_sim/seed",
+            json!({"seed": seed, "count": n, "link_obcy_numer": true}),
+        );
         SimPair { shop, erp }
     }
 
@@ -61,7 +79,10 @@ impl SimPair {
 
     /// Changes an order's status as a shop operator would.
     pub fn set_shop_status(&self, key: &str, status: &str) {
-        self.shop.post(&format!("/_sim/orders/{key}/status"), json!({"status": status}));
+        self.shop.post(
+            &format!("/_sim/orders/{key}/status"),
+            json!({"status": status}),
+        );
     }
 
     /// The ERP `Potwierdzenie` of the ZO linked to an order.
@@ -83,13 +104,19 @@ impl SimPair {
 
     /// An ERP user action on a ZO: `approve`, `invoice`, `receipt`, `cancel`, `lock`.
     pub fn erp_action(&self, key: &str, action: &str) {
-        self.erp.post(&format!("/_sim/documents/by-obcy/{key}/{action}"), json!({}));
+        self.erp.post(
+            &format!("/_sim/documents/by-obcy/{key}/{action}"),
+            json!({}),
+        );
     }
 
     /// Total API requests each simulator has served (control calls excluded).
     pub fn request_counts(&self) -> (u64, u64) {
         let total = |v: Value| v.get("total").and_then(Value::as_u64).unwrap_or(0);
-        (total(self.shop.get("/_sim/counters")), total(self.erp.get("/_sim/counters")))
+        (
+            total(self.shop.get("/_sim/counters")),
+            total(self.erp.get("/_sim/counters")),
+        )
     }
 
     /// The endpoints section of a config for this pair, named `shop` and `erp`.

@@ -163,8 +163,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Run { config } => sync_cmd::run_forever(&config),
         Command::Status { config, json } => status_cmd::status(&config, json),
         Command::DeadLetters { config, action } => {
-            let config = config
-                .ok_or_else(|| BadInput("dead-letters needs --config FILE".into()))?;
+            let config =
+                config.ok_or_else(|| BadInput("dead-letters needs --config FILE".into()))?;
             status_cmd::dead_letters(&config, &action)
         }
         Command::History {
@@ -193,10 +193,23 @@ mod tests {
     fn dead_letters_take_the_config_before_or_after_the_action() {
         for args in [
             &["orderlink", "dead-letters", "--config", "c.toml", "list"][..],
-            &["orderlink", "dead-letters", "list", "--json", "--config", "c.toml"][..],
+            &[
+                "orderlink",
+                "dead-letters",
+                "list",
+                "--json",
+                "--config",
+                "c.toml",
+            ][..],
         ] {
             let cli = Cli::try_parse_from(args).unwrap();
-            assert!(matches!(cli.command, Command::DeadLetters { config: Some(_), .. }));
+            assert!(matches!(
+                cli.command,
+                Command::DeadLetters {
+                    config: Some(_),
+                    ..
+                }
+            ));
         }
     }
 }

@@ -423,11 +423,14 @@ mod tests {
         p
     }
 
-    const ENDPOINTS: &str = "[endpoints.s]\nconnector = \"idosell\"\n[endpoints.e]\nconnector = \"enova365\"\n";
+    const ENDPOINTS: &str =
+        "[endpoints.s]\nconnector = \"idosell\"\n[endpoints.e]\nconnector = \"enova365\"\n";
 
     fn err(text: &str) -> String {
         let dir = tempfile::tempdir().unwrap();
-        Config::load(&write(dir.path(), text)).unwrap_err().to_string()
+        Config::load(&write(dir.path(), text))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -440,15 +443,21 @@ mod tests {
     #[test]
     fn unknown_endpoint_names_the_key_and_the_defined_ones() {
         let e = err(&format!("{ENDPOINTS}\n[links.l]\nshop = \"x\"\nerp = \"e\"\ndirection = \"to_erp\"\nmapping = \"m.toml\"\n"));
-        assert!(e.contains("orderlink.toml:7: links.l.shop: no endpoint named `x` (endpoints: e, s)"), "{e}");
+        assert!(
+            e.contains("orderlink.toml:7: links.l.shop: no endpoint named `x` (endpoints: e, s)"),
+            "{e}"
+        );
     }
 
     #[test]
     fn into_the_shop_needs_a_scope_and_recent_needs_days() {
-        let base = format!("{ENDPOINTS}\n[links.l]\nshop = \"s\"\nerp = \"e\"\nmapping = \"m.toml\"\n");
+        let base =
+            format!("{ENDPOINTS}\n[links.l]\nshop = \"s\"\nerp = \"e\"\nmapping = \"m.toml\"\n");
         let e = err(&format!("{base}direction = \"both\"\n"));
         assert!(e.contains("needs a scope"), "{e}");
-        let e = err(&format!("{base}direction = \"to_shop\"\nscope = \"recent\"\n"));
+        let e = err(&format!(
+            "{base}direction = \"to_shop\"\nscope = \"recent\"\n"
+        ));
         assert!(e.contains("recent_days"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let c = Config::load(&write(
@@ -473,7 +482,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = Config::load(&write(
             dir.path(),
-            &format!("[endpoints.s]\nconnector = \"idosell\"\nconfig = {{ api_key = \"${{env:ORDERLINK_TEST_SECRET_DBG}}\" }}\n[endpoints.e]\nconnector = \"enova365\"\n[links.l]\nshop = \"s\"\nerp = \"e\"\ndirection = \"to_erp\"\nmapping = \"m.toml\"\n"),
+            "[endpoints.s]\nconnector = \"idosell\"\nconfig = { api_key = \"${env:ORDERLINK_TEST_SECRET_DBG}\" }\n[endpoints.e]\nconnector = \"enova365\"\n[links.l]\nshop = \"s\"\nerp = \"e\"\ndirection = \"to_erp\"\nmapping = \"m.toml\"\n",
         ))
         .unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
