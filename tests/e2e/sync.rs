@@ -484,3 +484,89 @@ fn two_links_one_shop_down_the_other_keeps_syncing_and_sigterm_exits_0() {
     let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_dry_run_says_what_it_would_change_and_changes_nothing() {
+    let env = SyncEnv::new(20, TO_SHOP, MAPPING);
+    env.sync_once();
+    let k = open_keys(&env.sims, 20)[0].clone();
+    let before = env.sims.shop_status(&k);
+    let target = if before == "packed" {
+        "Potwierdzony"
+    } else {
+        "Zaakceptowany"
+    };
+    env.sims.set_erp_status(&k, target);
+    let out = env.orderlink(&["sync", "--once", "--dry-run"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains(&format!("would set shop order {k}:")), "{t}");
+    assert_eq!(
+        env.sims.shop_status(&k),
+        before,
+        "dry run wrote to the shop"
+    );
+    // The real run still has the change to make: the dry run moved no cursor.
+    let out = env.sync_once();
+    assert!(out.contains(&format!("set shop order {k}:")), "{out}");
+}
+
+#[test]
+fn a_link_with_sync_off_is_left_alone() {
+    let env = SyncEnv::new(10, &format!("{TO_SHOP}enabled = false\n"), MAPPING);
+    let before = env.sims.request_counts();
+    let out = env.sync_once();
+    assert!(
+        out.contains("status sync is off") || out.trim().is_empty(),
+        "{out}"
+    );
+    let status: Value =
+        serde_json::from_slice(&env.orderlink(&["status", "--json"]).stdout).unwrap_or_default();
+    assert_eq!(status[0]["enabled"], false, "{status}");
+    assert_eq!(status[0]["last_cycle_at"], Value::Null, "{status}");
+    let (shop, erp) = env.sims.request_counts();
+    assert_eq!(
+        (shop - before.0, erp - before.1),
+        (0, 0),
+        "no feed read or write for a link that is off (vocabulary reads aside)"
+    );
+}
+
+#[test]
+fn secrets_never_reach_output_even_at_trace_level() {
+    let env = SyncEnv::new(10, BOTH, MAPPING);
+    let config = env.config.display().to_string();
+    for args in [
+        &["--log", "trace", "sync", "--once", "--config", &config][..],
+        &["--log", "trace", "check", "--config", &config][..],
+        &["--log", "trace", "mapping", "show", "--config", &config][..],
+    ] {
+        let out = orderlink_e2e::sims::orderlink(env.dir.path(), args, &SyncEnv::secrets());
+        let t = text(&out);
+        assert!(t.len() > 100, "expected trace output: {t}");
+        for secret in [
+            orderlink_e2e::sync_env::SHOP_KEY,
+            orderlink_e2e::sync_env::ERP_PASSWORD,
+        ] {
+            assert!(!t.contains(secret), "{args:?} printed a secret");
+        }
+    }
+}
+
+#[test]
+fn mapping_show_prints_both_tables_side_by_side() {
+    let env = SyncEnv::new(2, BOTH, MAPPING);
+    let out = env.orderlink(&["mapping", "show"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let row = t
+        .lines()
+        .find(|l| l.matches("Potwierdzony").count() == 2 && l.matches("on_order").count() == 2)
+        .unwrap_or_else(|| panic!("no side-by-side row: {t}"));
+    assert!(row.find("Potwierdzony") < row.find("on_order"), "{row}");
+    assert!(t.contains("packed_ready"), "{t}");
+    assert!(
+        t.contains("enova365 status") && t.contains("idosell status"),
+        "{t}"
+    );
+}

@@ -12,7 +12,6 @@ pub fn render(file: &MappingFile, shop_name: &str, erp_name: &str) -> String {
     table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
         format!("{erp_name} status"),
         format!("→ {shop_name} status"),
-        String::new(),
         format!("{shop_name} status"),
         format!("→ {erp_name} status"),
     ]);
@@ -24,16 +23,11 @@ pub fn render(file: &MappingFile, shop_name: &str, erp_name: &str) -> String {
         table.add_row(vec![
             l.map(|r| r.from.clone()).unwrap_or_default(),
             l.map(|r| r.to.clone()).unwrap_or_default(),
-            "│".to_owned(),
             r.map(|r| r.from.clone()).unwrap_or_default(),
             r.map(|r| r.to.clone()).unwrap_or_default(),
         ]);
     }
-    out.push_str(&format!(
-        "into the shop ([to_shop]){:>pad$}into the ERP ([to_erp])\n",
-        "",
-        pad = 8
-    ));
+    out.push_str("left: into the shop ([to_shop]); right: into the ERP ([to_erp])\n");
     out.push_str(&table.to_string());
     out.push('\n');
     if file.to_shop.is_none() {
