@@ -1,9 +1,8 @@
 //! End-to-end: the `orderlink` binary, the real plugin files, both simulators on loopback.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use orderlink_e2e::sims::{orderlink_binary, terminate};
+use orderlink_e2e::sims::{spawn_run, terminate};
 use orderlink_e2e::sync_env::{SimPair, SyncEnv, MAPPING};
 use serde_json::{json, Value};
 
@@ -355,14 +354,7 @@ fn kill_9_mid_sync_then_restart_converges_with_nothing_lost() {
         .shop
         .post("/_sim/faults", json!({"slow_rate": 1.0, "slow_ms": 30}));
     for kill_after in [150u64, 400] {
-        let mut child = Command::new(orderlink_binary())
-            .args(["run", "--config", &env.config.display().to_string()])
-            .envs(SyncEnv::secrets())
-            .current_dir(env.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut child = spawn_run(env.dir.path(), &env.config, &SyncEnv::secrets());
         std::thread::sleep(Duration::from_millis(kill_after));
         let _ = child.kill();
         let _ = child.wait();
@@ -458,14 +450,7 @@ fn two_links_one_shop_down_the_other_keeps_syncing_and_sigterm_exits_0() {
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let mut child = Command::new(orderlink_binary())
-        .args(["run", "--config", &config.display().to_string()])
-        .envs(SyncEnv::secrets())
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut child = spawn_run(dir.path(), &config, &SyncEnv::secrets());
     std::thread::sleep(Duration::from_millis(1500));
     let mut a = a;
     a.shop.kill();

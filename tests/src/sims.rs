@@ -74,11 +74,6 @@ impl Drop for SimProcess {
     }
 }
 
-/// The `orderlink` binary built in this workspace.
-pub fn orderlink_binary() -> PathBuf {
-    artifacts::binary("orderlink")
-}
-
 /// The directory holding the workspace's plugin libraries (`target/debug`).
 pub fn plugin_dir() -> PathBuf {
     artifacts::profile_dir()
@@ -86,13 +81,27 @@ pub fn plugin_dir() -> PathBuf {
 
 /// Runs `orderlink` with arguments in a directory, with extra environment variables.
 pub fn orderlink(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(orderlink_binary());
-    cmd.current_dir(dir).args(args).env("RUST_LOG", "warn");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output()
+    crate::orderlink::command()
+        .current_dir(dir)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .output()
         .unwrap_or_else(|e| panic!("cannot run orderlink: {e}"))
+}
+
+/// Starts `orderlink run --config CONFIG` in a directory, output discarded.
+pub fn spawn_run(dir: &Path, config: &Path, env: &[(&str, &str)]) -> Child {
+    crate::orderlink::command()
+        .current_dir(dir)
+        .arg("run")
+        .arg("--config")
+        .arg(config)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start orderlink run: {e}"))
 }
 
 /// Sends SIGTERM to a child process.

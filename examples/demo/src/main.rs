@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use orderlink_e2e::sims::{orderlink_binary, terminate};
+use orderlink_e2e::orderlink::binary as orderlink_binary;
+use orderlink_e2e::sims::terminate;
 use orderlink_e2e::sync_env::{SimPair, ERP_PASSWORD, SHOP_KEY};
 use rand::Rng;
 

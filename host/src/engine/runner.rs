@@ -67,6 +67,7 @@ pub fn run_link(
             return;
         }
     };
+    let mut failures = 0u32;
     while !stop.load(Ordering::SeqCst) {
         let current = match plan.take() {
             Some(p) => p,
@@ -86,7 +87,20 @@ pub fn run_link(
         let report = run_cycle(&current, &mut store, &stop, false);
         log_report(&name, &report);
         plan = Some(current);
-        sleep_unless_stopped(link.poll_interval, &stop);
+        // A link whose system keeps failing backs off (up to 5 min), so a shop that is down is
+        // not polled, and billed, at full rate.
+        failures = if report.error.is_some() {
+            failures + 1
+        } else {
+            0
+        };
+        let wait = if failures == 0 {
+            link.poll_interval
+        } else {
+            link.poll_interval
+                .max(super::backoff::delay(failures - 1, None))
+        };
+        sleep_unless_stopped(wait, &stop);
     }
     tracing::info!(link = %name, "link stopped");
 }
