@@ -555,3 +555,21 @@ fn mapping_show_prints_both_tables_side_by_side() {
         "{t}"
     );
 }
+
+#[test]
+fn a_connector_refusing_its_config_is_reported_at_the_endpoint_line() {
+    let env = SyncEnv::new(2, TO_SHOP, MAPPING);
+    let text_before = std::fs::read_to_string(&env.config).unwrap_or_default();
+    let broken = text_before.replacen(
+        "requests_per_second = 1000\n",
+        "requests_per_second = 1000\napi_kye = \"typo\"\n",
+        1,
+    );
+    std::fs::write(&env.config, broken).unwrap_or_else(|e| panic!("{e}"));
+    let out = env.orderlink(&["sync", "--once"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("orderlink.toml:"), "{t}");
+    assert!(t.contains("endpoints.shop.config"), "{t}");
+    assert!(t.contains("api_kye"), "names the unknown field: {t}");
+}

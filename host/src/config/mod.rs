@@ -267,6 +267,20 @@ fn names(map: &BTreeMap<String, RawEndpoint>) -> String {
 }
 
 impl Config {
+    /// An error about a key of this config file, located at its line (the file is read again:
+    /// this is only for messages).
+    pub fn error_for_key(&self, key: &str, message: impl Into<String>) -> FileError {
+        match SourceFile::read(&self.path) {
+            Ok(src) => src.error_for_key(key, message),
+            Err(_) => FileError {
+                file: self.path.clone(),
+                line: None,
+                key: Some(key.to_owned()),
+                message: message.into(),
+            },
+        }
+    }
+
     /// Reads and checks a config file. No network, no plugins.
     pub fn load(path: &Path) -> Result<Config, FileError> {
         let src = SourceFile::read(path)?;

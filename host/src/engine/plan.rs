@@ -58,11 +58,9 @@ pub fn connect_endpoints(
     let mut out = BTreeMap::new();
     for (name, ep) in &config.endpoints {
         let result = match plugins.connector(&ep.connector) {
-            None => Err(SetupError::Input(vec![FileError {
-                file: config.path.clone(),
-                line: None,
-                key: Some(format!("endpoints.{name}.connector")),
-                message: format!(
+            None => Err(SetupError::Input(vec![config.error_for_key(
+                &format!("endpoints.{name}.connector"),
+                format!(
                     "no plugin provides connector `{}` (available: {})",
                     ep.connector,
                     if plugins.connector_names().is_empty() {
@@ -71,22 +69,20 @@ pub fn connect_endpoints(
                         plugins.connector_names().join(", ")
                     }
                 ),
-            }])),
+            )])),
             Some((lib, info)) => {
                 let role_ok = config.links.values().all(|l| {
                     (l.shop != *name || info.role == ConnectorRole::Shop)
                         && (l.erp != *name || info.role == ConnectorRole::Erp)
                 });
                 if !role_ok {
-                    Err(SetupError::Input(vec![FileError {
-                        file: config.path.clone(),
-                        line: None,
-                        key: Some(format!("endpoints.{name}")),
-                        message: format!(
+                    Err(SetupError::Input(vec![config.error_for_key(
+                        &format!("endpoints.{name}.connector"),
+                        format!(
                             "connector `{}` is a {:?} connector but a link uses it on the other side",
                             ep.connector, info.role
                         ),
-                    }]))
+                    )]))
                 } else {
                     lib.create(&ep.connector, &ep.config)
                         .map(|c| {
@@ -96,9 +92,21 @@ pub fn connect_endpoints(
                                 connector: Arc::new(c) as Arc<dyn Connector>,
                             })
                         })
-                        .map_err(|source| SetupError::Endpoint {
-                            endpoint: name.clone(),
-                            source,
+                        .map_err(|source| {
+                            if source.kind == orderlink_plugin_api::ErrorKind::Config {
+                                SetupError::Input(vec![config.error_for_key(
+                                    &format!("endpoints.{name}.config"),
+                                    format!(
+                                        "connector `{}` refused its config: {}",
+                                        ep.connector, source.message
+                                    ),
+                                )])
+                            } else {
+                                SetupError::Endpoint {
+                                    endpoint: name.clone(),
+                                    source,
+                                }
+                            }
                         })
                 }
             }
