@@ -463,3 +463,57 @@ fn the_memory_plugin_passes_the_conformance_testkit() {
         }
     }
 }
+
+#[test]
+fn a_plugins_log_events_reach_the_hosts_log_with_level_target_and_fields() {
+    let dir = PluginDir::new();
+    dir.add(&memory_plugin());
+    let config = json!({"orders": [{"key": "1", "status": "new"}]}).to_string();
+    let run = run([
+        "--log-json",
+        "--log",
+        "info",
+        "connector",
+        "--plugin-dir",
+        &dir_arg(&dir),
+        "--connector",
+        "memory-shop",
+        "--config",
+        &config,
+        "apply",
+        "1=packed",
+    ]);
+    run.expect_code(0);
+    let event: Value = run
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["target"] == "orderlink::plugin")
+        .unwrap_or_else(|| panic!("no plugin event in the host's log:\n{run:?}"));
+    assert_eq!(event["level"], "INFO", "{event}");
+    assert_eq!(event["fields"]["message"], "applied a batch", "{event}");
+    assert_eq!(
+        event["fields"]["plugin_target"], "orderlink_memory::apply",
+        "{event}"
+    );
+    let fields: Value = serde_json::from_str(event["fields"]["fields"].as_str().unwrap_or("{}"))
+        .unwrap_or_default();
+    assert_eq!(fields, json!({"done": 1, "failed": 0}), "{event}");
+    // The host's level applies inside the plugin too.
+    let quiet = run([
+        "--log-json",
+        "--log",
+        "warn",
+        "connector",
+        "--plugin-dir",
+        &dir_arg(&dir),
+        "--connector",
+        "memory-shop",
+        "--config",
+        &config,
+        "apply",
+        "1=packed",
+    ]);
+    quiet.expect_code(0);
+    assert!(!quiet.stderr.contains("orderlink::plugin"), "{quiet:?}");
+}

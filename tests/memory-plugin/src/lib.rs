@@ -19,8 +19,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 use orderlink_plugin_api::model::{
     ApiUsage, ApplyOutcome, ApplyRequest, ApplyResponse, Capability, ChangesPage, ChangesRequest,
-    CheckReport, ConnectorInfo, ConnectorRole, OrderState, ReadRequest, ReadResponse, StatusInfo,
-    Vocabulary,
+    CheckReport, ConnectorInfo, ConnectorRole, OrderState, OutcomeKind, ReadRequest, ReadResponse,
+    StatusInfo, Vocabulary,
 };
 use orderlink_plugin_api::sdk::{parse_config, Connector};
 use orderlink_plugin_api::{export_plugin, register_connector, ConnectorError};
@@ -305,6 +305,16 @@ impl Connector for MemoryConnector {
             outcome.version = Some(order.seq.to_string());
             outcomes.push(outcome);
         }
+        let done = outcomes
+            .iter()
+            .filter(|o| o.outcome == OutcomeKind::Done)
+            .count();
+        tracing::info!(
+            target: "orderlink_memory::apply",
+            done,
+            failed = outcomes.len() - done,
+            "applied a batch"
+        );
         Ok(ApplyResponse { outcomes })
     }
 
