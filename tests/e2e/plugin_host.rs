@@ -469,7 +469,7 @@ fn a_plugins_log_events_reach_the_hosts_log_with_level_target_and_fields() {
     let dir = PluginDir::new();
     dir.add(&memory_plugin());
     let config = json!({"orders": [{"key": "1", "status": "new"}]}).to_string();
-    let run = run([
+    let loud = run([
         "--log-json",
         "--log",
         "info",
@@ -483,13 +483,13 @@ fn a_plugins_log_events_reach_the_hosts_log_with_level_target_and_fields() {
         "apply",
         "1=packed",
     ]);
-    run.expect_code(0);
-    let event: Value = run
+    loud.expect_code(0);
+    let event: Value = loud
         .stderr
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|e| e["target"] == "orderlink::plugin")
-        .unwrap_or_else(|| panic!("no plugin event in the host's log:\n{run:?}"));
+        .unwrap_or_else(|| panic!("no plugin event in the host's log:\n{loud:?}"));
     assert_eq!(event["level"], "INFO", "{event}");
     assert_eq!(event["fields"]["message"], "applied a batch", "{event}");
     assert_eq!(
