@@ -454,6 +454,14 @@ fn two_links_one_shop_down_the_other_keeps_syncing_and_sigterm_exits_0() {
     std::thread::sleep(Duration::from_millis(1500));
     let mut a = a;
     a.shop.kill();
+    // Both ERPs change: link a must reach its dead shop, link b its live one.
+    let ka = open_keys(&a, 10)[0].clone();
+    let other = if a.erp_status(&ka) == "Zaakceptowany" {
+        "Potwierdzony"
+    } else {
+        "Zaakceptowany"
+    };
+    a.set_erp_status(&ka, other);
     let k = open_keys(&b, 10)[0].clone();
     b.set_erp_status(&k, "Zaakceptowany");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -468,6 +476,35 @@ fn two_links_one_shop_down_the_other_keeps_syncing_and_sigterm_exits_0() {
     terminate(&child);
     let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status.code(), Some(0));
+    let out = orderlink_e2e::sims::orderlink(
+        dir.path(),
+        &[
+            "status",
+            "--json",
+            "--config",
+            &config.display().to_string(),
+        ],
+        &SyncEnv::secrets(),
+    );
+    let links: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let by_name = |n: &str| {
+        links
+            .iter()
+            .find(|l| l["link"] == n)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        by_name("a")["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("shop_a")),
+        "{links:?}"
+    );
+    assert_eq!(by_name("b")["last_error"], Value::Null, "{links:?}");
+    assert!(
+        by_name("b")["applied"].as_i64().unwrap_or(0) >= 1,
+        "{links:?}"
+    );
 }
 
 #[test]
