@@ -2,7 +2,7 @@
 //!
 //! A plugin library carries its own copy of `tracing`, with its own global dispatcher. On `init`
 //! the SDK installs there a subscriber whose only layer hands every event (level, target, message
-//! and fields) to the host's `log` callback.
+//! and fields) to the host's `log` callback, and a panic hook that logs plugin panics there too.
 
 use std::sync::OnceLock;
 
@@ -46,6 +46,12 @@ pub fn install(host: HostApiRef) {
         // Another subscriber may already be set (a plugin linked into a test binary); then
         // events go there instead, which is what that binary asked for.
         let _ = tracing::subscriber::set_global_default(subscriber);
+        // A panic inside the plugin (its own copy of std) is reported through the host's log
+        // rather than printed on the host's stderr; the entry point's guard turns it into an
+        // `internal` error.
+        std::panic::set_hook(Box::new(|info| {
+            tracing::error!(target: "orderlink_plugin::panic", "plugin panicked: {info}");
+        }));
     });
 }
 
