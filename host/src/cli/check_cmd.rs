@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::context::{connect, load_config, load_plugins};
+use super::context::{load_config, load_plugins};
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
-use crate::engine::plan_link;
+use crate::engine::{connect_endpoints, plan_link};
 use crate::mapping::MappingFile;
 
 /// Runs every check and prints one line per endpoint and link.
@@ -33,7 +33,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     for p in &plugins.problems {
         println!("warning: plugin: {}", p.message);
     }
-    let endpoints = connect(&config, &plugins);
+    let endpoints = connect_endpoints(&config, &plugins);
     for (name, ep) in &endpoints {
         match ep {
             Ok(ep) => match ep.connector.check() {

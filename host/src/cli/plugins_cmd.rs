@@ -6,17 +6,11 @@ use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 use serde_json::json;
 
 use super::{PluginArgs, EXIT_BAD_INPUT, EXIT_OK};
-use crate::plugins::loader::default_plugin_dir;
 use crate::plugins::PluginSet;
 
 /// Loads the plugins the arguments point at (the default directory when none is given).
 pub fn load(args: &PluginArgs) -> PluginSet {
-    let dirs = if args.plugin_dirs.is_empty() && args.plugin_files.is_empty() {
-        vec![default_plugin_dir()]
-    } else {
-        args.plugin_dirs.clone()
-    };
-    PluginSet::load(&dirs, &args.plugin_files)
+    PluginSet::load_or_default(&args.plugin_dirs, &args.plugin_files)
 }
 
 /// Prints the plugins as a table or JSON; exit code 2 when any plugin had a problem.

@@ -65,7 +65,8 @@ pub enum CycleError {
 }
 
 impl CycleReport {
-    fn skip(&mut self, why: &str) {
+    /// Counts an order left alone for a reason.
+    pub(crate) fn skip(&mut self, why: &str) {
         *self.skipped.entry(why.to_owned()).or_default() += 1;
     }
 }

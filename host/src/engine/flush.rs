@@ -203,11 +203,7 @@ fn recheck_stale(
                     why: e.reason.clone(),
                 },
             )?;
-            report
-                .skipped
-                .entry(why.to_owned())
-                .and_modify(|n| *n += 1)
-                .or_insert(1);
+            report.skip(why);
         } else {
             store.record_retry(e, 0, "conflict: re-read, retrying", true)?;
             report.retried += 1;

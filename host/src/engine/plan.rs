@@ -50,11 +50,11 @@ pub struct EndpointRuntime {
     pub connector: Arc<dyn Connector>,
 }
 
+/// Connected endpoints by name, or the setup problem of each.
+pub type Endpoints = BTreeMap<String, Result<Arc<EndpointRuntime>, SetupError>>;
+
 /// Creates a connector for every endpoint the config uses. Problems come back per endpoint.
-pub fn connect_endpoints(
-    config: &Config,
-    plugins: &PluginSet,
-) -> BTreeMap<String, Result<Arc<EndpointRuntime>, SetupError>> {
+pub fn connect_endpoints(config: &Config, plugins: &PluginSet) -> Endpoints {
     let mut out = BTreeMap::new();
     for (name, ep) in &config.endpoints {
         let result = match plugins.connector(&ep.connector) {

@@ -134,6 +134,16 @@ impl PluginSet {
         self.plugins.push(library);
     }
 
+    /// Like [`PluginSet::load`], but with no directory and no file given, loads the default
+    /// plugin directory ([`default_plugin_dir`]).
+    pub fn load_or_default(dirs: &[PathBuf], files: &[PathBuf]) -> PluginSet {
+        if dirs.is_empty() && files.is_empty() {
+            PluginSet::load(&[default_plugin_dir()], &[])
+        } else {
+            PluginSet::load(dirs, files)
+        }
+    }
+
     /// The plugin that provides a connector, and the connector's description.
     pub fn connector(&self, name: &str) -> Option<(&PluginLibrary, &ConnectorInfo)> {
         let lib = &self.plugins[*self.connectors.get(name)?];
