@@ -77,6 +77,7 @@ impl Batches {
                     key,
                     status: status.to_owned(),
                     expected_version: None,
+                    expected_status: None,
                 })
                 .collect(),
         };

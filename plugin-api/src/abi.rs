@@ -9,6 +9,9 @@
 //! - 1.0: `PluginModule { init, manifest, create }`, `ConnectorVtable { drop, check, vocabulary,
 //!   changes, read, apply }`, `HostApi { max_level, log }`.
 //! - 1.1: `ConnectorVtable::api_usage`.
+//! - 1.2: `ConnectorVtable::list` (a listing of the orders in a scope); in the JSON model:
+//!   `CheckReport::findings`, `StatusUpdate::expected_status`, `OutcomeKind::Conflict`,
+//!   capabilities `list` and `compare_and_set`, unknown capabilities and outcomes tolerated.
 
 use std::ffi::c_void;
 
@@ -118,6 +121,8 @@ pub struct ConnectorVtable {
     pub apply: unsafe extern "C" fn(state: *const c_void, request: RStr<'_>) -> JsonResult,
     /// ABI 1.1: [`crate::model::ApiUsage`] out.
     pub api_usage: unsafe extern "C" fn(state: *const c_void) -> JsonResult,
+    /// ABI 1.2: [`crate::model::ListRequest`] in, [`crate::model::ListPage`] out.
+    pub list: unsafe extern "C" fn(state: *const c_void, request: RStr<'_>) -> JsonResult,
 }
 
 /// A connector instance created by a plugin: its state and its functions.

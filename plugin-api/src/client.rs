@@ -28,8 +28,8 @@ use crate::abi::{
 };
 use crate::error::ConnectorError;
 use crate::model::{
-    ApiUsage, ApplyRequest, ApplyResponse, ChangesPage, ChangesRequest, CheckReport, Manifest,
-    ReadRequest, ReadResponse, Vocabulary,
+    ApiUsage, ApplyRequest, ApplyResponse, ChangesPage, ChangesRequest, CheckReport, ListPage,
+    ListRequest, Manifest, ReadRequest, ReadResponse, Vocabulary,
 };
 use crate::sdk::Connector;
 
@@ -302,6 +302,11 @@ impl RemoteConnector {
     pub fn has_api_usage(&self) -> bool {
         self.instance.vtable.api_usage().is_some()
     }
+
+    /// Whether the plugin has the ABI 1.2 `list` call.
+    pub fn has_list(&self) -> bool {
+        self.instance.vtable.list().is_some()
+    }
 }
 
 impl Drop for RemoteConnector {
@@ -345,6 +350,17 @@ impl Connector for RemoteConnector {
             // SAFETY: as above.
             Some(f) => abi_call(unsafe { f(self.state()) }).unwrap_or_default(),
             None => ApiUsage::default(),
+        }
+    }
+
+    fn list(&self, request: &ListRequest) -> Result<ListPage, ConnectorError> {
+        match self.instance.vtable.list() {
+            Some(f) => {
+                let req = encode(request)?;
+                // SAFETY: as above.
+                abi_call(unsafe { f(self.state(), req.as_str().into()) })
+            }
+            None => Err(ConnectorError::unsupported("list (the plugin predates ABI 1.2)")),
         }
     }
 }

@@ -140,6 +140,14 @@ impl ConnectorError {
         Self::new(ErrorKind::Conflict, message)
     }
 
+    /// A call this connector does not support (a permanent error).
+    pub fn unsupported(what: &str) -> Self {
+        Self::new(
+            ErrorKind::Permanent,
+            format!("`{what}` is not supported by this connector"),
+        )
+    }
+
     /// A permanent error.
     pub fn permanent(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Permanent, message)

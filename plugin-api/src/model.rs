@@ -84,6 +84,13 @@ pub enum Capability {
     ApiUsage,
     /// Reads a version token with each order and honours it as a precondition on apply.
     Preconditions,
+    /// Lists the orders in a scope (ABI 1.2 `list`): first syncs, sweeps and reconciliation.
+    List,
+    /// Honours [`StatusUpdate::expected_status`] as a compare-and-set (ABI 1.2).
+    CompareAndSet,
+    /// A capability this host does not know (declared by a plugin built against a newer ABI).
+    #[serde(other)]
+    Unknown,
 }
 
 impl std::fmt::Display for Capability {
@@ -102,6 +109,22 @@ pub struct CheckReport {
     /// What the remote system said about itself (version, shop name...).
     #[serde(default)]
     pub details: String,
+    /// What the connector found out about the live system's behaviour (ABI 1.2), e.g. whether
+    /// a sort is honoured; `orderlink check` prints them.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+}
+
+/// One fact a connector found out about the live system during `check`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// A short stable name, e.g. `orders_sort_by_modification_time`.
+    pub name: String,
+    /// What was found, e.g. `honoured`, `ignored`, `inclusive`.
+    pub value: String,
+    /// One sentence for people: what it means for the sync.
+    #[serde(default)]
+    pub detail: String,
 }
 
 /// One status a connector's system knows.
@@ -221,6 +244,11 @@ pub struct StatusUpdate {
     /// Apply only if the order still has this version token (see [`OrderState::version`]).
     #[serde(default)]
     pub expected_version: Option<String>,
+    /// Apply only if the order's status is still this one, or already the target (a
+    /// compare-and-set, ABI 1.2; connectors with [`Capability::CompareAndSet`] honour it and
+    /// answer [`OutcomeKind::Conflict`] when it does not hold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_status: Option<String>,
 }
 
 /// A batch of status changes.
@@ -240,6 +268,13 @@ pub enum OutcomeKind {
     Retry,
     /// Will never succeed as asked.
     Failed,
+    /// Refused because the order changed since it was read (a failed compare-and-set or a
+    /// stale version, ABI 1.2): read it again before deciding.
+    Conflict,
+    /// An outcome this host does not know (from a plugin built against a newer ABI); the host
+    /// treats it as `retry`.
+    #[serde(other)]
+    Unknown,
 }
 
 /// The outcome of one update.
@@ -321,6 +356,38 @@ impl ApplyOutcome {
 pub struct ApplyResponse {
     /// One outcome per update.
     pub outcomes: Vec<ApplyOutcome>,
+}
+
+/// Asks for the orders in a scope, page by page (ABI 1.2 `list`): not a change feed, a listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListRequest {
+    /// The cursor of the previous page; `None` for the first page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// The most orders to return in this page.
+    pub limit: u32,
+    /// Only orders that are not fulfilled (no sales document yet).
+    #[serde(default)]
+    pub unfulfilled_only: bool,
+    /// Only orders created at or after this moment.
+    #[serde(default)]
+    pub created_since: Option<DateTime<Utc>>,
+    /// Only these order keys (empty: all in scope).
+    #[serde(default)]
+    pub keys: Vec<String>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPage {
+    /// The orders of this page (their current state).
+    pub orders: Vec<OrderState>,
+    /// The cursor for the next page; `None` when the listing is complete.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+    /// How many orders the whole listing holds, where the system says.
+    #[serde(default)]
+    pub total: Option<u64>,
 }
 
 /// API requests a connector made since it was created (ABI 1.1).

@@ -192,6 +192,7 @@ fn set_status(c: &dyn Connector, key: &str, status: &str) -> Result<bool, String
                 key: key.to_owned(),
                 status: status.to_owned(),
                 expected_version: None,
+                expected_status: None,
             }],
         })
         .map_err(|e| format!("apply {key} -> {status} failed: {e}"))?;

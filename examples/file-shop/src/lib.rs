@@ -213,6 +213,7 @@ impl Connector for FileShop {
         let file = self.load()?;
         Ok(CheckReport {
             details: format!("{} orders in {}", file.orders.len(), self.path.display()),
+            findings: Vec::new(),
         })
     }
 
@@ -376,6 +377,7 @@ mod tests {
                     key: key.into(),
                     status: status.into(),
                     expected_version: None,
+                    expected_status: None,
                 }],
             })
             .expect("apply");

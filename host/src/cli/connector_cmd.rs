@@ -120,6 +120,7 @@ pub fn run(args: &ConnectorArgs) -> anyhow::Result<u8> {
                             key: k.to_owned(),
                             status: s.to_owned(),
                             expected_version: None,
+                            expected_status: None,
                         })
                         .ok_or_else(|| BadInput(format!("`{u}` is not KEY=STATUS")))
                 })

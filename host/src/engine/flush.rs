@@ -80,6 +80,7 @@ pub fn flush(
                     key: e.key.clone(),
                     status: e.status.clone(),
                     expected_version: e.expected_version.clone(),
+                    expected_status: None,
                 })
                 .collect(),
         };
@@ -134,8 +135,9 @@ pub fn flush(
                     store.record_done(&link, e, outcome.changed)?;
                     report.applied.push(planned(e));
                 }
+                OutcomeKind::Conflict => stale.push(e.clone()),
                 OutcomeKind::Retry if outcome.code == "conflict" => stale.push(e.clone()),
-                OutcomeKind::Retry => {
+                OutcomeKind::Retry | OutcomeKind::Unknown => {
                     let wait = delay(
                         e.attempts,
                         outcome.retry_after_ms.map(Duration::from_millis),

@@ -158,6 +158,7 @@ fn vtable() -> ConnectorVtableRef {
             read,
             apply,
             api_usage,
+            list,
         }
         .leak_into_prefix()
     })
@@ -223,6 +224,14 @@ unsafe extern "C" fn api_usage(state: *const c_void) -> JsonResult {
     guard(|| {
         let i = unsafe { instance(state) };
         to_json(&i.inner.api_usage())
+    })
+}
+
+unsafe extern "C" fn list(state: *const c_void, request: RStr<'_>) -> JsonResult {
+    guard(|| {
+        let i = unsafe { instance(state) };
+        i.probe("list");
+        to_json(&i.inner.list(&from_json(request)?)?)
     })
 }
 

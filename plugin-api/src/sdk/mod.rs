@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ConnectorError;
 use crate::model::{
     ApiUsage, ApplyRequest, ApplyResponse, ChangesPage, ChangesRequest, CheckReport, ConnectorInfo,
-    ReadRequest, ReadResponse, Vocabulary,
+    ListPage, ListRequest, ReadRequest, ReadResponse, Vocabulary,
 };
 
 /// A connector instance: one configured endpoint of some system.
@@ -38,6 +38,12 @@ pub trait Connector: Send + Sync + 'static {
     /// API requests made so far (ABI 1.1). The default reports none.
     fn api_usage(&self) -> ApiUsage {
         ApiUsage::default()
+    }
+    /// The orders in a scope, page by page (ABI 1.2). A connector that can list declares
+    /// [`Capability::List`](crate::model::Capability::List); the default refuses.
+    fn list(&self, request: &ListRequest) -> Result<ListPage, ConnectorError> {
+        let _ = request;
+        Err(ConnectorError::unsupported("list"))
     }
 }
 

@@ -218,6 +218,7 @@ impl Connector for MemoryConnector {
         let store = self.store("check");
         Ok(CheckReport {
             details: format!("{} orders in memory", store.orders.len()),
+            findings: Vec::new(),
         })
     }
 
@@ -344,6 +345,7 @@ mod tests {
                 key: key.into(),
                 status: status.into(),
                 expected_version: None,
+                expected_status: None,
             }],
         }
     }

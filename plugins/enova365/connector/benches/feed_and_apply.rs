@@ -144,6 +144,7 @@ fn main() {
             key: o.key.clone(),
             status: next_status(&o.status).into(),
             expected_version: o.version.clone(),
+            expected_status: None,
         })
         .collect();
     let (done, refused) = p.run("apply with versions (1 write / 100)", DOCUMENTS, || {
@@ -162,6 +163,7 @@ fn main() {
             key: o.key.clone(),
             status: next_status(&o.status).into(),
             expected_version: None,
+            expected_status: None,
         })
         .collect();
     let n = without_versions.len();

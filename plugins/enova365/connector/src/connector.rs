@@ -302,6 +302,7 @@ impl Connector for Enova365 {
                 self.key,
                 names.join(", ")
             ),
+            findings: Vec::new(),
         })
     }
 

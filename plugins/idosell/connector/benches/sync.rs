@@ -94,6 +94,7 @@ fn main() -> Result<(), Error> {
                 key: n.to_string(),
                 status: "lost".into(),
                 expected_version: None,
+                expected_status: None,
             })
             .collect();
         let r = c.apply(&ApplyRequest { updates })?;

@@ -605,6 +605,7 @@ impl Connector for IdoSellConnector {
                     self.client.base(),
                     custom.len()
                 ),
+                findings: Vec::new(),
             })
         })
     }

@@ -162,6 +162,7 @@ fn a_failing_order_inside_a_batch_is_retried_alone() {
             key: n.to_string(),
             status: "lost".into(),
             expected_version: None,
+            expected_status: None,
         })
         .collect();
     let r = c
@@ -186,7 +187,7 @@ fn a_failing_order_inside_a_batch_is_retried_alone() {
                 assert_eq!(o.code, "4");
                 assert_ne!(status, "lost");
             }
-            OutcomeKind::Failed => panic!("{o:?}"),
+            OutcomeKind::Failed | OutcomeKind::Conflict | OutcomeKind::Unknown => panic!("{o:?}"),
         }
     }
     control.clear_faults().expect("clear");
@@ -211,6 +212,7 @@ fn a_failing_order_inside_a_batch_is_retried_alone() {
                 key: "150".into(),
                 status: "ready".into(),
                 expected_version: None,
+                expected_status: None,
             }],
         })
         .expect("apply");

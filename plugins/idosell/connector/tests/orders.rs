@@ -13,6 +13,7 @@ fn update(key: &str, status: &str) -> StatusUpdate {
         key: key.into(),
         status: status.into(),
         expected_version: None,
+        expected_status: None,
     }
 }
 

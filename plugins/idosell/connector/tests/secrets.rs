@@ -63,6 +63,7 @@ fn the_api_key_never_shows() {
         key: "2".into(),
         status: "lost".into(),
         expected_version: None,
+        expected_status: None,
     };
     said.push(format!(
         "{:?}",

@@ -13,6 +13,7 @@ fn update(key: &str, status: &str, version: Option<&str>) -> StatusUpdate {
         key: key.into(),
         status: status.into(),
         expected_version: version.map(str::to_owned),
+        expected_status: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn apply(c: &dyn Connector) -> Result<OutcomeKind, ConnectorError> {
             key: "K1".into(),
             status: "Potwierdzony".into(),
             expected_version: None,
+            expected_status: None,
         }],
     })
     .map(|r| r.outcomes[0].outcome)

@@ -43,6 +43,7 @@ fn exercise(c: &dyn Connector, texts: &mut Vec<String>) {
         key: "1".into(),
         status: "Nieznany".into(),
         expected_version: None,
+        expected_status: None,
     };
     keep(
         c.apply(&ApplyRequest {
