@@ -215,6 +215,10 @@ pub struct ChangesPage {
     /// Whether more changes are ready right now.
     #[serde(default)]
     pub has_more: bool,
+    /// The feed held back changes that become readable within this many milliseconds (e.g.
+    /// until a second settles): poll again then rather than a whole interval later (ABI 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_after_ms: Option<u64>,
 }
 
 /// Asks for orders by key.

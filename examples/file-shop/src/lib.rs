@@ -246,6 +246,7 @@ impl Connector for FileShop {
             orders: changed.into_iter().map(state).collect(),
             next_cursor,
             has_more,
+            poll_after_ms: None,
         })
     }
 

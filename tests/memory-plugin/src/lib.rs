@@ -246,6 +246,7 @@ impl Connector for MemoryConnector {
             orders: changed.iter().map(|(k, o)| store.state(k, o)).collect(),
             next_cursor: next.to_string(),
             has_more,
+            poll_after_ms: None,
         })
     }
 

@@ -361,6 +361,7 @@ impl Connector for Enova365 {
             orders,
             next_cursor: page.max_stamp.max(after).to_string(),
             has_more: page.czy_jest_wiecej,
+            poll_after_ms: None,
         })
     }
 

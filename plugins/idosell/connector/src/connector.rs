@@ -262,6 +262,7 @@ impl IdoSellConnector {
             orders,
             next_cursor: next.encode(),
             has_more: true,
+            poll_after_ms: None,
         }))
     }
 
@@ -292,6 +293,7 @@ impl IdoSellConnector {
                 orders: Vec::new(),
                 next_cursor: cur.moved_to(cur.second.max(settled_now + 1)).encode(),
                 has_more: false,
+                poll_after_ms: None,
             }));
         };
         let seen = (cur.second, cur.after_serial);
@@ -373,6 +375,7 @@ impl IdoSellConnector {
             orders,
             next_cursor: next.encode(),
             has_more,
+            poll_after_ms: None,
         }))
     }
 

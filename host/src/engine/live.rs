@@ -1,0 +1,154 @@
+//! The live state of every link, published by whoever runs the links (`orderlink run`) and read
+//! by the status views (admin HTTP, metrics, `status`). Writers update one link's entry after each
+//! cycle; readers take a snapshot. Nothing here touches the store or the network.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What a link is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// Configured with `enabled = false`.
+    Off,
+    /// Being set up (vocabularies, mapping) or waiting for its first cycle.
+    Starting,
+    /// Cycling normally.
+    Running,
+    /// Its last cycles failed; waiting longer than its interval before the next one.
+    BackingOff,
+    /// Cannot run (broken mapping or endpoint); retried, and reported until fixed.
+    Failed,
+    /// Stopped (shutdown, or handed to another host).
+    Stopped,
+}
+
+/// Counters and times of one link since the process started.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkLive {
+    /// The link's name.
+    pub link: String,
+    /// What it is doing now.
+    pub state: LinkState,
+    /// The poll interval the link is configured with, in seconds.
+    pub interval_secs: f64,
+    /// When its last cycle ended.
+    pub last_cycle_at: Option<DateTime<Utc>>,
+    /// When its last cycle ended without an error.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// The error of its last failed cycle or setup, cleared by a good cycle.
+    pub last_error: Option<String>,
+    /// Cycles run.
+    pub cycles: u64,
+    /// Cycles that ended with an error.
+    pub cycle_errors: u64,
+    /// Orders read from the feeds.
+    pub pulled: u64,
+    /// Writes applied.
+    pub applied: u64,
+    /// Writes scheduled for a retry.
+    pub retried: u64,
+    /// Writes that became dead letters.
+    pub dead: u64,
+    /// Writes pending in the outbox after the last cycle.
+    pub pending: u64,
+    /// The oldest change not yet applied (its time on the source), if any is pending.
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+}
+
+impl LinkLive {
+    /// A link that has not cycled yet.
+    pub fn new(link: &str, state: LinkState, interval_secs: f64) -> Self {
+        LinkLive {
+            link: link.to_owned(),
+            state,
+            interval_secs,
+            last_cycle_at: None,
+            last_success_at: None,
+            last_error: None,
+            cycles: 0,
+            cycle_errors: 0,
+            pulled: 0,
+            applied: 0,
+            retried: 0,
+            dead: 0,
+            pending: 0,
+            oldest_pending_at: None,
+        }
+    }
+}
+
+/// The registry of every link's live state, shared between the runner and the readers.
+#[derive(Debug, Clone, Default)]
+pub struct LiveRegistry {
+    links: Arc<RwLock<BTreeMap<String, LinkLive>>>,
+}
+
+impl LiveRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a link's entry.
+    pub fn insert(&self, live: LinkLive) {
+        if let Ok(mut links) = self.links.write() {
+            links.insert(live.link.clone(), live);
+        }
+    }
+
+    /// Changes one link's entry in place (nothing when the link is unknown).
+    pub fn update(&self, link: &str, f: impl FnOnce(&mut LinkLive)) {
+        if let Ok(mut links) = self.links.write() {
+            if let Some(l) = links.get_mut(link) {
+                f(l);
+            }
+        }
+    }
+
+    /// Removes a link (dropped by a reload, or handed over).
+    pub fn remove(&self, link: &str) {
+        if let Ok(mut links) = self.links.write() {
+            links.remove(link);
+        }
+    }
+
+    /// A copy of every link's state, by name.
+    pub fn snapshot(&self) -> Vec<LinkLive> {
+        self.links
+            .read()
+            .map(|l| l.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// A copy of one link's state.
+    pub fn get(&self, link: &str) -> Option<LinkLive> {
+        self.links.read().ok().and_then(|l| l.get(link).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_reach_snapshots() {
+        let reg = LiveRegistry::new();
+        reg.insert(LinkLive::new("a", LinkState::Starting, 5.0));
+        reg.insert(LinkLive::new("b", LinkState::Off, 5.0));
+        reg.update("a", |l| {
+            l.state = LinkState::Running;
+            l.cycles += 1;
+        });
+        reg.update("missing", |l| l.cycles += 1);
+        let snap = reg.snapshot();
+        assert_eq!(snap.len(), 2);
+        assert_eq!(snap[0].state, LinkState::Running);
+        assert_eq!(snap[0].cycles, 1);
+        reg.remove("b");
+        assert!(reg.get("b").is_none());
+    }
+}
