@@ -473,7 +473,9 @@ impl Shop {
             SortKey::Serial => i128::from(o.serial),
             SortKey::Modified => i128::from(o.changed),
             SortKey::Added => i128::from(o.added),
-            SortKey::Scrambled => i128::from(o.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)),
+            SortKey::Scrambled => {
+                i128::from(o.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17))
+            }
         }
     }
 

@@ -7,8 +7,8 @@ use common::{sample_replies, start, SAMPLE_KINDS};
 use serde_json::{json, Value};
 
 fn project_schema() -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../schema/orders-api.schema.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/orders-api.schema.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -58,7 +58,11 @@ fn answers_validate_against_the_project_schema() {
         );
     }
     let statuses = common::call(&sim, "GET", "/orders/statuses", Some(common::KEY), None);
-    assert!(validator("statusesAnswer").is_valid(&statuses.json()), "{}", statuses.text);
+    assert!(
+        validator("statusesAnswer").is_valid(&statuses.json()),
+        "{}",
+        statuses.text
+    );
 }
 
 #[test]
@@ -67,8 +71,10 @@ fn the_schema_catches_what_the_connector_depends_on() {
     let order = json!({ "orderId": "shop1-1", "orderSerialNumber": 1, "orderDetails": {
         "orderStatus": "new", "orderAddDate": "2026-11-02 10:15:00",
         "orderChangeDate": "2026-11-03 08:00:12" } });
-    let page = |o: Value| json!({ "Results": [o], "resultsNumberAll": 1, "resultsNumberPage": 1,
-        "resultsPage": 0, "resultsLimit": 100 });
+    let page = |o: Value| {
+        json!({ "Results": [o], "resultsNumberAll": 1, "resultsNumberPage": 1,
+        "resultsPage": 0, "resultsLimit": 100 })
+    };
     assert!(answer.is_valid(&page(order.clone())));
     let mut bad = order.clone();
     bad["orderSerialNumber"] = json!("1");
@@ -86,7 +92,9 @@ fn the_schema_catches_what_the_connector_depends_on() {
     let unknown = |entry: Value| json!({ "Results": [entry], "errors": { "faultCode": 2, "faultString": "x" } });
     let errors = json!([{ "faultCode": 2, "faultString": "Order not found" }]);
     assert!(get.is_valid(&unknown(json!({ "orderId": "shop1-9", "errors": errors }))));
-    assert!(!get.is_valid(&unknown(json!({ "orderId": "shop1-9", "orderSerialNumber": 0, "errors": errors }))));
+    assert!(!get.is_valid(&unknown(
+        json!({ "orderId": "shop1-9", "orderSerialNumber": 0, "errors": errors })
+    )));
     // An empty search is a 207 with faultCode 2, nothing else.
     let empty = validator("emptySearchAnswer");
     assert!(empty.is_valid(&json!({ "errors": { "faultCode": 2, "faultString": "x" } })));

@@ -15,7 +15,11 @@ fn unimplemented_filters_and_sort_names_are_refused_by_name() {
         json!({ "clients": [{ "clientLogin": "x" }], "orderSource": { "shopsIds": [1] } }),
     );
     assert_eq!(r.status, 422, "{}", r.text);
-    assert!(r.text.contains("clients") && r.text.contains("orderSource"), "{}", r.text);
+    assert!(
+        r.text.contains("clients") && r.text.contains("orderSource"),
+        "{}",
+        r.text
+    );
     let r = search(
         &sim,
         json!({ "ordersRange": { "ordersDateRange": { "ordersDateType": "dispatch",
@@ -79,7 +83,10 @@ fn a_shop_that_ignores_every_sort() {
     // The pages still partition the matches.
     let mut all = Vec::new();
     for page in 0..4 {
-        all.extend(serials(&search(&sim, json!({ "resultsPage": page, "resultsLimit": 50 }))));
+        all.extend(serials(&search(
+            &sim,
+            json!({ "resultsPage": page, "resultsLimit": 50 }),
+        )));
     }
     all.sort();
     assert_eq!(all, (1..=200).collect::<Vec<u64>>());
@@ -103,7 +110,10 @@ fn the_date_range_end_can_be_exclusive() {
         let at = "2026-03-02 12:00:00";
         assert_eq!(window(at, at).len(), usize::from(inclusive), "{flags:?}");
         assert_eq!(window(at, "2026-03-02 12:00:01"), vec![1], "{flags:?}");
-        assert_eq!(window("2026-03-02 11:59:59", at).len(), usize::from(inclusive));
+        assert_eq!(
+            window("2026-03-02 11:59:59", at).len(),
+            usize::from(inclusive)
+        );
         let info = c.get("/_sim/info").expect("info");
         assert_eq!(info["exclusiveDateEnd"], !inclusive);
     }
@@ -138,14 +148,24 @@ fn answers_carry_the_full_order_body() {
     assert!(r.text.len() > 250_000, "{} bytes", r.text.len());
     for o in r.json()["Results"].as_array().expect("Results") {
         let client = &o["clientResult"];
-        for part in ["clientBillingAddress", "clientDeliveryAddress", "payerAddress", "clientAccount"] {
+        for part in [
+            "clientBillingAddress",
+            "clientDeliveryAddress",
+            "payerAddress",
+            "clientAccount",
+        ] {
             assert!(client[part].is_object(), "{part}: {o}");
         }
         let d = &o["orderDetails"];
-        assert!(d["payments"]["orderCurrency"]["orderProductsCost"].is_f64(), "{d}");
+        assert!(
+            d["payments"]["orderCurrency"]["orderProductsCost"].is_f64(),
+            "{d}"
+        );
         assert!(d["dispatch"]["courierName"].is_string(), "{d}");
         let products = d["productsResults"].as_array().expect("products");
         assert!((1..=5).contains(&products.len()));
-        assert!(products.iter().all(|p| p["productQuantity"].as_f64() > Some(0.0)));
+        assert!(products
+            .iter()
+            .all(|p| p["productQuantity"].as_f64() > Some(0.0)));
     }
 }

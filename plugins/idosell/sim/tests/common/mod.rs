@@ -130,7 +130,10 @@ pub fn sample_replies(sim: &SimProcess) -> Vec<(&'static str, &'static str, Repl
         (
             search_path,
             "post",
-            search(sim, serde_json::json!({ "resultsLimit": 100, "resultsPage": 1 })),
+            search(
+                sim,
+                serde_json::json!({ "resultsLimit": 100, "resultsPage": 1 }),
+            ),
         ),
         (
             search_path,
