@@ -6,4 +6,5 @@ pub mod config;
 pub mod engine;
 pub mod mapping;
 pub mod plugins;
+pub mod service;
 pub mod store;
