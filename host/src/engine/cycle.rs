@@ -46,6 +46,11 @@ pub struct CycleReport {
     pub dead: usize,
     /// The first error that cut the cycle short.
     pub error: Option<String>,
+    /// A feed still had changes when the cycle's page budget ran out: the next cycle should
+    /// start at once.
+    pub more: bool,
+    /// A feed held changes back that become readable this soon (`ChangesPage::poll_after_ms`).
+    pub poll_after: Option<std::time::Duration>,
 }
 
 /// A failure that stops a cycle early.
@@ -136,8 +141,11 @@ fn pull(
     let link = &plan.link.name;
     let src = plan.endpoint(source);
     let mut cursor = store.cursor(link, source)?;
+    let mut progress = super::progress::Progress::new(link, source);
+    let mut more = true;
     for _ in 0..MAX_PAGES_PER_CYCLE {
         if stop.load(Ordering::SeqCst) {
+            more = false;
             break;
         }
         let page = src
@@ -151,6 +159,11 @@ fn pull(
                 source,
             })?;
         report.pulled += page.orders.len();
+        progress.page(page.orders.len(), None);
+        if let Some(ms) = page.poll_after_ms {
+            let after = std::time::Duration::from_millis(ms);
+            report.poll_after = Some(report.poll_after.map_or(after, |p| p.min(after)));
+        }
         let decided = decide_page(plan, store, source, &page.orders, report)?;
         report.queued.extend(decided.outbox.iter().map(|e| Planned {
             target: e.target,
@@ -172,9 +185,12 @@ fn pull(
         }
         cursor = Some(page.next_cursor);
         if !page.has_more {
+            more = false;
             break;
         }
     }
+    progress.finish(more);
+    report.more |= more;
     Ok(())
 }
 
