@@ -96,6 +96,12 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     } else {
         Store::open(&config.store)?
     };
+    if !dry_run {
+        // Cheap: one indexed delete of audit records past `[store] audit_retention`.
+        if let Err(e) = crate::service::retention::prune(&store, config.audit_retention) {
+            tracing::warn!("audit pruning failed: {e}");
+        }
+    }
     for (link, plan) in planned {
         if !link.enabled {
             println!(

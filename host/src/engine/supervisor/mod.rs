@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -28,6 +29,7 @@ use self::stores::StorePool;
 use crate::config::Config;
 use crate::engine::live::{LinkLive, LinkState, LiveRegistry};
 use crate::plugins::PluginSet;
+use crate::service::retention;
 
 /// Threads that run link setups and cycles at most (the blocking pool's bound).
 pub const MAX_WORKERS: usize = 32;
@@ -55,6 +57,35 @@ struct Running {
     stop: watch::Sender<bool>,
     cancel: Arc<AtomicBool>,
     handle: JoinHandle<()>,
+}
+
+/// Prunes the audit trail to the config's retention at once, then every
+/// [`retention::PRUNE_EVERY`], on the worker pool, until `stop` turns true.
+async fn prune_audit(stores: Arc<StorePool>, retention: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        let pool = stores.clone();
+        let pruned = tokio::task::spawn_blocking(move || {
+            let store = pool.take()?;
+            let n = retention::prune(&store, retention);
+            pool.give(store);
+            n
+        })
+        .await;
+        match pruned {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(
+                records = n,
+                "audit trail pruned to {}",
+                retention::describe(retention)
+            ),
+            Ok(Err(e)) => tracing::warn!("audit pruning failed: {e}"),
+            Err(e) => tracing::warn!("audit pruning failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(retention::PRUNE_EVERY) => {}
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// The supervisor of every link of one config.
@@ -223,6 +254,12 @@ impl Supervisor {
     /// Runs every enabled link until told to stop. Must run inside a tokio runtime whose
     /// blocking pool is the worker pool.
     pub async fn run(mut self, mut control: mpsc::UnboundedReceiver<Control>) -> Ended {
+        let (stop_pruner, pruner_stop) = watch::channel(false);
+        let pruner = tokio::spawn(prune_audit(
+            self.stores.clone(),
+            self.config.audit_retention,
+            pruner_stop,
+        ));
         self.publish_off_links();
         let names: Vec<String> = self
             .config
@@ -264,7 +301,8 @@ impl Supervisor {
         tracing::info!("stopping: finishing the batches in flight");
         let names: Vec<String> = self.links.keys().cloned().collect();
         let handles: Vec<JoinHandle<()>> = names.iter().filter_map(|n| self.stop_link(n)).collect();
-        for h in handles {
+        let _ = stop_pruner.send(true);
+        for h in handles.into_iter().chain([pruner]) {
             let _ = h.await;
         }
         let snap = self.live.snapshot();
