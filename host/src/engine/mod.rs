@@ -2,9 +2,13 @@
 //! every link for `orderlink run`.
 
 pub mod backoff;
+pub mod commit;
 pub mod cycle;
+pub mod decide;
 pub mod flush;
+pub mod health;
 pub mod live;
+pub mod outcome;
 pub mod plan;
 pub mod progress;
 pub mod supervisor;

@@ -3,7 +3,8 @@
 //! - a cycle whose page budget ran out while a feed had more: at once;
 //! - a feed that held changes back (`poll_after_ms`): as soon as they settle (never later than
 //!   the interval);
-//! - a cycle that failed: the link backs off (at least its interval, up to 5 min);
+//! - a cycle that failed: the interval (the failing side rests inside the cycle, per-side
+//!   backoff in `engine/health.rs`, so the other side keeps its pace);
 //! - a cycle that moved something: the configured interval;
 //! - an idle cycle: the interval growing by half per idle cycle, up to the link's ceiling, with
 //!   jitter; the first change brings it back to the interval.
@@ -49,19 +50,18 @@ impl Finished {
 pub struct Pace {
     /// Idle cycles in a row.
     pub idle_streak: u32,
-    /// Failed cycles (or setups) in a row.
+    /// Failed setups or crashes in a row (a cycle that ran resets it).
     pub failures: u32,
 }
 
 impl Pace {
     /// Records a finished cycle and returns how long to wait before the next one.
     pub fn after_cycle(&mut self, c: Finished, interval: Duration, ceiling: Duration) -> Duration {
+        self.failures = 0;
         if c.failed {
             self.idle_streak = 0;
-            self.failures = self.failures.saturating_add(1);
-            return failure_delay(self.failures, interval);
+            return interval;
         }
-        self.failures = 0;
         if c.more {
             self.idle_streak = 0;
             return Duration::ZERO;
@@ -142,27 +142,30 @@ mod tests {
     }
 
     #[test]
-    fn failures_back_off_and_a_good_cycle_resets() {
+    fn a_failed_cycle_keeps_the_interval_and_a_failed_setup_backs_off() {
         let mut p = Pace::default();
         let failed = Finished {
             failed: true,
             ..idle()
         };
-        let mut last = Duration::ZERO;
         for _ in 0..12 {
-            last = p.after_cycle(failed, I, C);
-            assert!(last >= I);
+            // The failing side rests inside the cycle; the link keeps its pace.
+            assert_eq!(p.after_cycle(failed, I, C), I);
         }
-        assert!(last >= Duration::from_secs(200), "{last:?}");
-        assert_eq!(p.failures, 12);
+        assert_eq!(p.failures, 0);
         let ok = Finished {
             changed: true,
             ..idle()
         };
         assert_eq!(p.after_cycle(ok, I, C), I);
         assert_eq!(p.failures, 0);
-        assert!(p.after_failure(I) >= I);
-        assert_eq!(p.failures, 1);
+        let mut last = Duration::ZERO;
+        for _ in 0..12 {
+            last = p.after_failure(I);
+            assert!(last >= I);
+        }
+        assert!(last >= Duration::from_secs(200), "{last:?}");
+        assert_eq!(p.failures, 12);
     }
 
     #[test]
