@@ -130,6 +130,22 @@ pub struct Config {
     /// Seconds the caught-up feed re-reads (0 to 300).
     #[serde(default = "default_overlap")]
     pub feed_overlap_secs: u64,
+    /// Leave documents `operator` changed last out of the feed (`PominOperatora`): orderlink's
+    /// own writes are no news to it.
+    #[serde(default = "default_true")]
+    pub skip_own_writes: bool,
+    /// Retries of a transient failure inside one call (0 to 10), with a backoff of 0.2 s
+    /// doubling up to 2 s.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_retries() -> u32 {
+    3
 }
 
 fn order_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<OrderKey, D::Error> {
@@ -195,6 +211,12 @@ impl Config {
             return Err(ConnectorError::config(format!(
                 "page_size must be between 1 and {MAX_PAGE_SIZE}, got {}",
                 config.page_size
+            )));
+        }
+        if config.retries > 10 {
+            return Err(ConnectorError::config(format!(
+                "retries must be between 0 and 10, got {}",
+                config.retries
             )));
         }
         if config.feed_overlap_secs > 300 {
@@ -312,6 +334,18 @@ pub fn schema() -> Value {
                 "default": 100,
                 "description": "Documents per request"
             },
+            "skip_own_writes": {
+                "type": "boolean",
+                "default": true,
+                "description": "Leave documents the operator changed last (orderlink's own writes) out of the feed"
+            },
+            "retries": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 10,
+                "default": 3,
+                "description": "Retries of a transient failure inside one call"
+            },
             "feed_overlap_secs": {
                 "type": "integer",
                 "minimum": 0,
@@ -416,13 +450,15 @@ mod tests {
             (with(good(), "page_size", json!(0)), "page_size"),
             (with(good(), "timeout_secs", json!(0)), "timeout_secs"),
             (with(good(), "feed_overlap_secs", json!(301)), "feed_overlap_secs"),
+            (with(good(), "retries", json!(11)), "retries"),
             (with(legacy(), "password", json!(918273645)), "password"),
         ];
         for (b, field) in bad {
             let e = Config::from_json(&b).err();
             assert_eq!(e.as_ref().map(|e| e.kind), Some(ErrorKind::Config), "{b}");
             let text = format!("{e:?}");
-            assert!(text.contains(field) || field == "url", "{field}: {text}");
+            let named = text.contains(field) || (field == "transport" && text.contains("method_invoker"));
+            assert!(named || matches!(field, "url" | "password"), "{field}: {text}");
             for secret in ["FirmaTajna", "HasloTajne", "TokenTajny", "918273645"] {
                 assert!(!text.contains(secret), "{text}");
             }

@@ -86,7 +86,10 @@ impl Enova365 {
             key: config.order_key.clone(),
             page_size: config.page_size,
             overlap: Duration::seconds(i64::try_from(config.feed_overlap_secs).unwrap_or(300)),
-            own_operator: config.own_operator().map(str::to_owned),
+            own_operator: config
+                .own_operator()
+                .filter(|_| config.skip_own_writes)
+                .map(str::to_owned),
         })
     }
 
@@ -359,7 +362,7 @@ impl Connector for Enova365 {
             None => finding(
                 "own_writes_in_feed",
                 "included",
-                "set operator to leave orderlink's own writes out of the feed (fewer requests with direction both)",
+                "set operator (and skip_own_writes = true) to leave orderlink's own writes out of the feed: fewer requests with direction both",
             ),
         });
         findings.push(finding("order_key", self.key.to_string(), "the ZO field holding the shop's order key"));
@@ -408,10 +411,26 @@ impl Connector for Enova365 {
         };
         let page = block_on(self.pobierz(&pars))?;
         self.observe(&page.zamowienia);
+        let states: Vec<Option<OrderState>> = page
+            .zamowienia
+            .iter()
+            .map(|zo| order_state(zo, &self.key))
+            .collect();
         let positions = page
             .zamowienia
             .iter()
-            .map(|zo| Ok((zo.id, changed_at(zo)?)))
+            .zip(&states)
+            .map(|(zo, state)| {
+                let fp = match state {
+                    Some(s) => FeedCursor::fingerprint(&[
+                        &s.key,
+                        &s.status,
+                        if s.fulfilled == Some(true) { "1" } else { "0" },
+                    ]),
+                    None => 0,
+                };
+                Ok((zo.id, changed_at(zo)?, fp))
+            })
             .collect::<Result<Vec<_>, ConnectorError>>()?;
         let fresh = cursor.absorb(
             &positions,
@@ -419,12 +438,11 @@ impl Connector for Enova365 {
             self.server_time(&page),
             self.overlap,
         );
-        let orders: Vec<OrderState> = page
-            .zamowienia
-            .iter()
+        let orders: Vec<OrderState> = states
+            .into_iter()
             .zip(&fresh)
             .filter(|(_, f)| **f)
-            .filter_map(|(zo, _)| order_state(zo, &self.key))
+            .filter_map(|(state, _)| state)
             .collect();
         tracing::debug!(
             from = start.from,

@@ -6,8 +6,10 @@
 //! `Zmieniono`) shows on a later page. Once caught up, the feed re-reads from the *settled* mark:
 //! the server's time minus the overlap, before which every transaction has committed. Documents
 //! re-read in the overlap are told apart by (`ID`, `Zmieniono`) pairs kept in the cursor, so the
-//! host never gets the same change twice. At most [`MAX_RECENT`] pairs are kept: past that the
-//! oldest go and the settled mark moves up to them (the periodic listing sweep covers the rest).
+//! host never gets the same change twice; a fingerprint of what the host sees (key, status,
+//! fulfilment) goes with each pair, so a second change within the same second as one already
+//! returned still comes. At most [`MAX_RECENT`] entries are kept: past that the oldest go and the
+//! settled mark moves up to them (the periodic listing sweep covers the rest).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Europe::Warsaw;
@@ -26,8 +28,8 @@ pub struct FeedCursor {
     position: Option<(i64, u64)>,
     /// The last page said more follow.
     paging: bool,
-    /// Documents returned after the settled mark: (id, Unix seconds).
-    recent: Vec<(u64, i64)>,
+    /// Documents returned after the settled mark: (id, Unix seconds, fingerprint).
+    recent: Vec<(u64, i64, u32)>,
 }
 
 /// Where the next page starts: `ZmienioneOd` (inclusive) and `PoID`.
@@ -91,11 +93,17 @@ impl FeedCursor {
         };
         let mut list = Vec::new();
         if !recent.is_empty() {
-            for pair in recent.split(',') {
-                let (id, t) = pair.split_once(':').ok_or_else(bad)?;
+            for entry in recent.split(',') {
+                let mut parts = entry.split(':');
+                let (Some(id), Some(t), Some(f), None) =
+                    (parts.next(), parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(bad());
+                };
                 list.push((
                     id.parse::<u64>().map_err(|_| bad())?,
                     t.parse::<i64>().map_err(|_| bad())?,
+                    u32::from_str_radix(f, 16).map_err(|_| bad())?,
                 ));
             }
         }
@@ -107,7 +115,8 @@ impl FeedCursor {
         })
     }
 
-    /// The cursor as text: `z1;SETTLED;TIME,ID;PAGING;ID:TIME,...` (times in Unix seconds).
+    /// The cursor as text: `z1;SETTLED;TIME,ID;PAGING;ID:TIME:FP,...` (times in Unix seconds,
+    /// fingerprints in hex).
     pub fn render(&self) -> String {
         let settled = self.settled.map_or("-".to_owned(), |s| s.to_string());
         let position = self
@@ -116,7 +125,7 @@ impl FeedCursor {
         let recent: Vec<String> = self
             .recent
             .iter()
-            .map(|(id, t)| format!("{id}:{t}"))
+            .map(|(id, t, f)| format!("{id}:{t}:{f:x}"))
             .collect();
         format!(
             "{PREFIX};{settled};{position};{};{}",
@@ -140,33 +149,33 @@ impl FeedCursor {
         }
     }
 
-    /// Takes in a page (documents as (id, change time) in page order); answers, per document,
-    /// whether it is new to the host. Once the feed has caught up (`more` false), the settled mark
+    /// Takes in a page (documents as (id, change time, fingerprint) in page order); answers, per
+    /// document, whether it is new to the host. Once the feed has caught up (`more` false), the settled mark
     /// moves to the server's time minus `overlap` (or, without a server time, to the newest
     /// change seen minus `overlap`).
     pub fn absorb(
         &mut self,
-        docs: &[(u64, DateTime<Utc>)],
+        docs: &[(u64, DateTime<Utc>, u32)],
         more: bool,
         server_now: Option<DateTime<Utc>>,
         overlap: Duration,
     ) -> Vec<bool> {
         let mut fresh = Vec::with_capacity(docs.len());
-        for &(id, t) in docs {
+        for &(id, t, fp) in docs {
             let secs = t.timestamp();
-            let seen = self.recent.contains(&(id, secs));
+            let seen = self.recent.contains(&(id, secs, fp));
             fresh.push(!seen);
             if !seen {
-                self.recent.retain(|(i, _)| *i != id);
-                self.recent.push((id, secs));
+                self.recent.retain(|(i, _, _)| *i != id);
+                self.recent.push((id, secs, fp));
             }
         }
-        if let Some(&(id, t)) = docs.last() {
+        if let Some(&(id, t, _)) = docs.last() {
             self.position = Some((t.timestamp(), id));
         }
         self.paging = more && !docs.is_empty();
         if !self.paging {
-            let newest = self.recent.iter().map(|(_, t)| *t).max();
+            let newest = self.recent.iter().map(|(_, t, _)| *t).max();
             let mark = match (server_now, newest) {
                 (Some(now), _) => Some((now - overlap).timestamp()),
                 (None, Some(t)) => Some(t - overlap.num_seconds()),
@@ -177,17 +186,30 @@ impl FeedCursor {
             }
         }
         if let Some(s) = self.settled {
-            self.recent.retain(|(_, t)| *t > s);
+            self.recent.retain(|(_, t, _)| *t > s);
         }
         if self.recent.len() > MAX_RECENT {
-            self.recent.sort_by_key(|(id, t)| (*t, *id));
+            self.recent.sort_by_key(|(id, t, _)| (*t, *id));
             let cut = self.recent.len() - MAX_RECENT;
             let dropped_to = self.recent[cut - 1].1;
             self.recent.drain(..cut);
             self.settled = Some(self.settled.map_or(dropped_to, |s| s.max(dropped_to)));
-            self.recent.retain(|(_, t)| *t > dropped_to);
+            self.recent.retain(|(_, t, _)| *t > dropped_to);
         }
         fresh
+    }
+
+    /// A fingerprint of what the host sees of a document.
+    pub fn fingerprint(parts: &[&str]) -> u32 {
+        // FNV-1a: stable across builds and platforms (the cursor is stored).
+        let mut h: u32 = 0x811c_9dc5;
+        for p in parts {
+            for b in p.bytes().chain([0xff]) {
+                h ^= u32::from(b);
+                h = h.wrapping_mul(0x0100_0193);
+            }
+        }
+        h
     }
 
     /// Whether the last page said more follow.
@@ -209,7 +231,11 @@ mod tests {
     const OVERLAP: i64 = 5;
 
     /// A tiny server: documents (id, change time); pages by (time, id) from a start.
-    fn page(docs: &[(u64, &str)], start: &Start, limit: usize) -> (Vec<(u64, DateTime<Utc>)>, bool) {
+    fn page(
+        docs: &[(u64, &str)],
+        start: &Start,
+        limit: usize,
+    ) -> (Vec<(u64, DateTime<Utc>, u32)>, bool) {
         let from = t(&start.from);
         let mut all: Vec<(DateTime<Utc>, u64)> = docs
             .iter()
@@ -219,7 +245,7 @@ mod tests {
         all.sort();
         let more = all.len() > limit;
         all.truncate(limit);
-        (all.into_iter().map(|(tt, id)| (id, tt)).collect(), more)
+        (all.into_iter().map(|(tt, id)| (id, tt, 0)).collect(), more)
     }
 
     fn poll(
@@ -232,7 +258,7 @@ mod tests {
         loop {
             let (p, more) = page(docs, &c.start(), limit);
             let fresh = c.absorb(&p, more, Some(t(now)), Duration::seconds(OVERLAP));
-            out.extend(p.iter().zip(fresh).filter(|(_, f)| *f).map(|((id, _), _)| *id));
+            out.extend(p.iter().zip(fresh).filter(|(_, f)| *f).map(|((id, _, _), _)| *id));
             let back = FeedCursor::parse(Some(&c.render()));
             assert_eq!(back.as_ref(), Ok(&*c), "round trip");
             if !c.paging() {
@@ -247,13 +273,22 @@ mod tests {
             settled: Some(100),
             position: Some((120, 7)),
             paging: true,
-            recent: vec![(7, 120), (9, 101)],
+            recent: vec![(7, 120, 0xab), (9, 101, 0)],
         };
-        assert_eq!(c.render(), "z1;100;120,7;1;7:120,9:101");
+        assert_eq!(c.render(), "z1;100;120,7;1;7:120:ab,9:101:0");
         assert_eq!(FeedCursor::parse(Some(&c.render())), Ok(c));
         assert_eq!(FeedCursor::parse(None), Ok(FeedCursor::default()));
         assert_eq!(FeedCursor::parse(Some("12345")), Ok(FeedCursor::default()));
-        for bad in ["z2;-;-;0;", "z1;x;-;0;", "z1;-;5;0;", "z1;-;-;2;", "z1;-;-;0;7", "abc"] {
+        for bad in [
+            "z2;-;-;0;",
+            "z1;x;-;0;",
+            "z1;-;5;0;",
+            "z1;-;-;2;",
+            "z1;-;-;0;7",
+            "z1;-;-;0;7:1",
+            "z1;-;-;0;7:1:zz",
+            "abc",
+        ] {
             assert!(FeedCursor::parse(Some(bad)).is_err(), "{bad}");
         }
         assert_eq!(
@@ -291,9 +326,9 @@ mod tests {
         let mut docs: Vec<(u64, String)> = (1..=6)
             .map(|i| (i, format!("2026-11-30T09:00:0{i}Z")))
             .collect();
-        let view = |d: &Vec<(u64, String)>| -> Vec<(u64, &str)> {
+        fn view(d: &[(u64, String)]) -> Vec<(u64, &str)> {
             d.iter().map(|(i, s)| (*i, s.as_str())).collect()
-        };
+        }
         let mut c = FeedCursor::default();
         let now = "2026-11-30T10:00:00Z";
         let (p, more) = page(&view(&docs), &c.start(), 2);
@@ -304,6 +339,21 @@ mod tests {
         let rest = poll(&mut c, &view(&docs), now, 2);
         assert_eq!(rest, [3, 4, 5, 6, 1]);
         assert_eq!(poll(&mut c, &view(&docs), "2026-11-30T10:00:01Z", 2), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn a_second_change_in_the_same_second_comes_when_what_the_host_sees_differs() {
+        let mut c = FeedCursor::default();
+        let at = t("2026-11-30T09:59:59Z");
+        let now = Some(t("2026-11-30T10:00:00Z"));
+        let a = FeedCursor::fingerprint(&["17", "Potwierdzony", "false"]);
+        let b = FeedCursor::fingerprint(&["17", "Zaakceptowany", "false"]);
+        assert_ne!(a, b);
+        let overlap = Duration::seconds(OVERLAP);
+        assert_eq!(c.absorb(&[(1, at, a)], false, now, overlap), [true]);
+        assert_eq!(c.absorb(&[(1, at, a)], false, now, overlap), [false]);
+        assert_eq!(c.absorb(&[(1, at, b)], false, now, overlap), [true]);
+        assert_eq!(c.absorb(&[(1, at, b)], false, now, overlap), [false]);
     }
 
     #[test]

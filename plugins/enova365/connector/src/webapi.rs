@@ -25,9 +25,6 @@ use crate::config::{Config, Transport};
 /// The Dynamic WebAPI controller of the order service (the add-on's implementation class).
 pub const CONTROLLER: &str = "ZamowieniaApi";
 
-/// Retries of a transient failure inside one call.
-const MAX_RETRIES: usize = 3;
-
 /// What an exception message means.
 pub fn classify_exception(message: &str) -> ErrorKind {
     let m = message.to_lowercase();
@@ -72,6 +69,7 @@ pub struct WebApi {
     secrets: Secrets,
     service: String,
     timeout: Duration,
+    retries: usize,
     /// The Dynamic WebAPI session token, once logged in.
     session: Mutex<Option<String>>,
     usage: Mutex<ApiUsage>,
@@ -124,6 +122,7 @@ impl WebApi {
             },
             service: config.service.trim().to_owned(),
             timeout,
+            retries: config.retries as usize,
             session: Mutex::new(None),
             usage: Mutex::new(ApiUsage::default()),
         })
@@ -211,7 +210,7 @@ impl WebApi {
         let mut delays = backon::ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(200))
             .with_max_delay(Duration::from_secs(2))
-            .with_max_times(MAX_RETRIES)
+            .with_max_times(self.retries)
             .with_jitter()
             .build();
         let mut attempt = 1;
