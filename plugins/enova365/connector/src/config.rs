@@ -400,7 +400,10 @@ mod tests {
         assert_eq!(c.transport, Transport::Dynamic);
         assert_eq!(c.service, DEFAULT_SERVICE);
         assert_eq!(c.order_key, OrderKey::ObcyNumer);
-        assert_eq!((c.timeout_secs, c.page_size, c.feed_overlap_secs), (30, 100, 5));
+        assert_eq!(
+            (c.timeout_secs, c.page_size, c.feed_overlap_secs),
+            (30, 100, 5)
+        );
         assert_eq!(c.own_operator(), Some("OperatorTajny"));
         assert_eq!(
             c.endpoint("api/LoginApi").map(|u| u.to_string()).ok(),
@@ -437,7 +440,10 @@ mod tests {
         let bad = [
             (json!({}), "url"),
             (without(good(), "application_token"), "application_token"),
-            (with(good(), "application_token", json!(" ")), "application_token"),
+            (
+                with(good(), "application_token", json!(" ")),
+                "application_token",
+            ),
             (without(legacy(), "password"), "password"),
             (without(legacy(), "database"), "database"),
             (with(legacy(), "operator", json!("")), "operator"),
@@ -449,7 +455,10 @@ mod tests {
             (with(good(), "page_size", json!(501)), "page_size"),
             (with(good(), "page_size", json!(0)), "page_size"),
             (with(good(), "timeout_secs", json!(0)), "timeout_secs"),
-            (with(good(), "feed_overlap_secs", json!(301)), "feed_overlap_secs"),
+            (
+                with(good(), "feed_overlap_secs", json!(301)),
+                "feed_overlap_secs",
+            ),
             (with(good(), "retries", json!(11)), "retries"),
             (with(legacy(), "password", json!(918273645)), "password"),
         ];
@@ -457,8 +466,12 @@ mod tests {
             let e = Config::from_json(&b).err();
             assert_eq!(e.as_ref().map(|e| e.kind), Some(ErrorKind::Config), "{b}");
             let text = format!("{e:?}");
-            let named = text.contains(field) || (field == "transport" && text.contains("method_invoker"));
-            assert!(named || matches!(field, "url" | "password"), "{field}: {text}");
+            let named =
+                text.contains(field) || (field == "transport" && text.contains("method_invoker"));
+            assert!(
+                named || matches!(field, "url" | "password"),
+                "{field}: {text}"
+            );
             for secret in ["FirmaTajna", "HasloTajne", "TokenTajny", "918273645"] {
                 assert!(!text.contains(secret), "{text}");
             }
@@ -488,6 +501,9 @@ mod tests {
         };
         let mut secret = info.secret_fields();
         secret.sort();
-        assert_eq!(secret, vec!["application_token".to_owned(), "password".to_owned()]);
+        assert_eq!(
+            secret,
+            vec!["application_token".to_owned(), "password".to_owned()]
+        );
     }
 }

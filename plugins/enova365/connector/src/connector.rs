@@ -264,7 +264,9 @@ impl Enova365 {
             if by_id {
                 w.id.map(|i| format!("id:{i}"))
             } else {
-                w.obcy_numer.as_deref().map(|o| format!("obcy:{}", o.trim()))
+                w.obcy_numer
+                    .as_deref()
+                    .map(|o| format!("obcy:{}", o.trim()))
             }
         };
         let mut results: HashMap<String, VecDeque<&Wynik>> = HashMap::new();
@@ -277,7 +279,10 @@ impl Enova365 {
         for p in batch {
             let assumed_change = p.expected.as_deref() != Some(p.status.as_str());
             outcomes[p.at] = Some(
-                match results.get_mut(&ident(&p.target)).and_then(VecDeque::pop_front) {
+                match results
+                    .get_mut(&ident(&p.target))
+                    .and_then(VecDeque::pop_front)
+                {
                     Some(w) => from_result(&p.key, w, assumed_change, |t| self.api.scrub(t)),
                     None => ApplyOutcome::retry(
                         &p.key,
@@ -365,7 +370,11 @@ impl Connector for Enova365 {
                 "set operator (and skip_own_writes = true) to leave orderlink's own writes out of the feed: fewer requests with direction both",
             ),
         });
-        findings.push(finding("order_key", self.key.to_string(), "the ZO field holding the shop's order key"));
+        findings.push(finding(
+            "order_key",
+            self.key.to_string(),
+            "the ZO field holding the shop's order key",
+        ));
         Ok(CheckReport {
             details: format!(
                 "enova365 WebAPI {} ({}, version {}): the order service answers; order key {}; \
@@ -399,8 +408,8 @@ impl Connector for Enova365 {
     }
 
     fn changes(&self, request: &ChangesRequest) -> Result<ChangesPage, ConnectorError> {
-        let mut cursor = FeedCursor::parse(request.cursor.as_deref())
-            .map_err(ConnectorError::permanent)?;
+        let mut cursor =
+            FeedCursor::parse(request.cursor.as_deref()).map_err(ConnectorError::permanent)?;
         let start = cursor.start();
         let pars = PobierzZamowienia {
             zmienione_od: Some(start.from.clone()),

@@ -175,8 +175,8 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../contract")
             .join(name);
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
@@ -194,12 +194,18 @@ mod tests {
             limit: Some(100),
             ..PobierzZamowienia::default()
         };
-        assert_eq!(serde_json::to_value(&pars).ok(), Some(ex["request"].clone()));
+        assert_eq!(
+            serde_json::to_value(&pars).ok(),
+            Some(ex["request"].clone())
+        );
         let page: Zamowienia =
             serde_json::from_value(ex["answer"].clone()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ids(&page), [1002, 1004]);
         assert!(!page.czy_jest_wiecej);
-        assert_eq!(page.czas_serwera.as_deref(), Some("2026-11-30T10:00:00+01:00"));
+        assert_eq!(
+            page.czas_serwera.as_deref(),
+            Some("2026-11-30T10:00:00+01:00")
+        );
         assert!(page.zamowienia[1].zrealizowane);
 
         let ex = example("pobierz_zamowienia_feed_strona.json");
@@ -209,7 +215,10 @@ mod tests {
             limit: Some(3),
             ..PobierzZamowienia::default()
         };
-        assert_eq!(serde_json::to_value(&pars).ok(), Some(ex["request"].clone()));
+        assert_eq!(
+            serde_json::to_value(&pars).ok(),
+            Some(ex["request"].clone())
+        );
     }
 
     #[test]
@@ -222,7 +231,10 @@ mod tests {
             limit: Some(2),
             ..PobierzZamowienia::default()
         };
-        assert_eq!(serde_json::to_value(&pars).ok(), Some(ex["request"].clone()));
+        assert_eq!(
+            serde_json::to_value(&pars).ok(),
+            Some(ex["request"].clone())
+        );
         let page: Zamowienia =
             serde_json::from_value(ex["answer"].clone()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ids(&page), [1002, 1003]);
@@ -233,7 +245,10 @@ mod tests {
             obcy_numery: Some(vec!["18".into(), "20".into(), "99".into()]),
             ..PobierzZamowienia::default()
         };
-        assert_eq!(serde_json::to_value(&pars).ok(), Some(ex["request"].clone()));
+        assert_eq!(
+            serde_json::to_value(&pars).ok(),
+            Some(ex["request"].clone())
+        );
     }
 
     #[test]
@@ -251,13 +266,26 @@ mod tests {
             potwierdzenie: "Potwierdzony".into(),
             oczekiwane_potwierdzenie: Some("Zaakceptowany".into()),
         };
-        assert_eq!(serde_json::to_value(&first).ok(), Some(ex["request"]["Zmiany"][0].clone()));
-        assert_eq!(serde_json::to_value(&by_obcy).ok(), Some(ex["request"]["Zmiany"][1].clone()));
+        assert_eq!(
+            serde_json::to_value(&first).ok(),
+            Some(ex["request"]["Zmiany"][0].clone())
+        );
+        assert_eq!(
+            serde_json::to_value(&by_obcy).ok(),
+            Some(ex["request"]["Zmiany"][1].clone())
+        );
         let w: Wyniki =
             serde_json::from_value(ex["answer"].clone()).unwrap_or_else(|e| panic!("{e}"));
         let summary: Vec<(bool, Option<bool>)> =
             w.wyniki.iter().map(|w| (w.success, w.zapisano)).collect();
-        assert_eq!(summary[..3], [(true, Some(true)), (false, Some(false)), (true, Some(false))]);
+        assert_eq!(
+            summary[..3],
+            [
+                (true, Some(true)),
+                (false, Some(false)),
+                (true, Some(false))
+            ]
+        );
         assert_eq!(w.wyniki[5].id, None);
         assert_eq!(w.wyniki[5].obcy_numer.as_deref(), Some("99"));
     }
@@ -270,7 +298,10 @@ mod tests {
         let names: Vec<String> = names.iter().map(|n| n.name(&POTWIERDZENIE)).collect();
         assert_eq!(names, POTWIERDZENIE);
         assert_eq!(EnumValue::Number(1).name(&POTWIERDZENIE), "Potwierdzony");
-        assert_eq!(EnumValue::Name("3".into()).name(&POTWIERDZENIE), "Odrzucony");
+        assert_eq!(
+            EnumValue::Name("3".into()).name(&POTWIERDZENIE),
+            "Odrzucony"
+        );
         assert_eq!(EnumValue::Number(9).name(&POTWIERDZENIE), "9");
     }
 }

@@ -248,17 +248,17 @@ mod tests {
         (all.into_iter().map(|(tt, id)| (id, tt, 0)).collect(), more)
     }
 
-    fn poll(
-        c: &mut FeedCursor,
-        docs: &[(u64, &str)],
-        now: &str,
-        limit: usize,
-    ) -> Vec<u64> {
+    fn poll(c: &mut FeedCursor, docs: &[(u64, &str)], now: &str, limit: usize) -> Vec<u64> {
         let mut out = Vec::new();
         loop {
             let (p, more) = page(docs, &c.start(), limit);
             let fresh = c.absorb(&p, more, Some(t(now)), Duration::seconds(OVERLAP));
-            out.extend(p.iter().zip(fresh).filter(|(_, f)| *f).map(|((id, _, _), _)| *id));
+            out.extend(
+                p.iter()
+                    .zip(fresh)
+                    .filter(|(_, f)| *f)
+                    .map(|((id, _, _), _)| *id),
+            );
             let back = FeedCursor::parse(Some(&c.render()));
             assert_eq!(back.as_ref(), Ok(&*c), "round trip");
             if !c.paging() {
@@ -303,8 +303,14 @@ mod tests {
         let mut c = FeedCursor::default();
         assert_eq!(poll(&mut c, &docs, "2026-11-30T10:00:00Z", 100), [1, 2]);
         // Document 2 is inside the overlap: re-read, not returned again.
-        assert_eq!(poll(&mut c, &docs, "2026-11-30T10:00:01Z", 100), Vec::<u64>::new());
-        assert_eq!(poll(&mut c, &docs, "2026-11-30T10:01:00Z", 100), Vec::<u64>::new());
+        assert_eq!(
+            poll(&mut c, &docs, "2026-11-30T10:00:01Z", 100),
+            Vec::<u64>::new()
+        );
+        assert_eq!(
+            poll(&mut c, &docs, "2026-11-30T10:01:00Z", 100),
+            Vec::<u64>::new()
+        );
         assert!(c.recent.is_empty(), "{c:?}");
     }
 
@@ -338,7 +344,10 @@ mod tests {
         docs[0].1 = "2026-11-30T09:59:59Z".into();
         let rest = poll(&mut c, &view(&docs), now, 2);
         assert_eq!(rest, [3, 4, 5, 6, 1]);
-        assert_eq!(poll(&mut c, &view(&docs), "2026-11-30T10:00:01Z", 2), Vec::<u64>::new());
+        assert_eq!(
+            poll(&mut c, &view(&docs), "2026-11-30T10:00:01Z", 2),
+            Vec::<u64>::new()
+        );
     }
 
     #[test]

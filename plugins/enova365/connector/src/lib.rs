@@ -38,8 +38,9 @@ pub fn info() -> ConnectorInfo {
     ConnectorInfo {
         name: CONNECTOR.into(),
         role: ConnectorRole::Erp,
-        description: "enova365 ERP through the orderlink add-on on the Soneta WebAPI: ZO Potwierdzenie"
-            .into(),
+        description:
+            "enova365 ERP through the orderlink add-on on the Soneta WebAPI: ZO Potwierdzenie"
+                .into(),
         config_schema: config::schema(),
         capabilities: vec![
             Capability::Changes,

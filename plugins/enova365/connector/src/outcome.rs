@@ -97,12 +97,21 @@ mod tests {
         let stale = wynik(json!({"ID": 1, "Success": false,
             "Description": "Dokument ZO/1 został zmieniony przez innego użytkownika (Potwierdzenie Odrzucony, oczekiwano Potwierdzony)."}));
         let o = from_result("1", &stale, false, str::to_owned);
-        assert_eq!((o.outcome, o.code.as_str()), (OutcomeKind::Conflict, "conflict"));
+        assert_eq!(
+            (o.outcome, o.code.as_str()),
+            (OutcomeKind::Conflict, "conflict")
+        );
         let cancelled = wynik(json!({"ID": 1, "Success": false,
             "Description": "Dokument ZO/1 jest anulowany: nie można zmienić potwierdzenia."}));
         let o = from_result("1", &cancelled, false, str::to_owned);
-        assert_eq!((o.outcome, o.code.as_str()), (OutcomeKind::Failed, "cancelled"));
+        assert_eq!(
+            (o.outcome, o.code.as_str()),
+            (OutcomeKind::Failed, "cancelled")
+        );
         let silent = wynik(json!({"ID": 1, "Success": false}));
-        assert_eq!(from_result("1", &silent, false, str::to_owned).code, "refused");
+        assert_eq!(
+            from_result("1", &silent, false, str::to_owned).code,
+            "refused"
+        );
     }
 }

@@ -46,7 +46,15 @@ pub fn classify_exception(message: &str) -> ErrorKind {
         "token",
     ]) {
         ErrorKind::Auth
-    } else if any(&["usług", "uslug", "serwis", "service", "metod", "method", "kontroler"]) {
+    } else if any(&[
+        "usług",
+        "uslug",
+        "serwis",
+        "service",
+        "metod",
+        "method",
+        "kontroler",
+    ]) {
         ErrorKind::Config
     } else {
         ErrorKind::Permanent
@@ -228,11 +236,21 @@ impl WebApi {
                 Err(e) => e,
             };
             if !matches!(err.kind, ErrorKind::Transient | ErrorKind::RateLimited) {
-                tracing::warn!(method, kind = err.kind.as_str(), message = err.message, "enova365 WebAPI call failed");
+                tracing::warn!(
+                    method,
+                    kind = err.kind.as_str(),
+                    message = err.message,
+                    "enova365 WebAPI call failed"
+                );
                 return Err(err);
             }
             let Some(backoff) = delays.next() else {
-                tracing::warn!(method, attempt, message = err.message, "enova365 WebAPI call failed; giving up");
+                tracing::warn!(
+                    method,
+                    attempt,
+                    message = err.message,
+                    "enova365 WebAPI call failed; giving up"
+                );
                 return Err(err);
             };
             let wait = match err.retry_after {
@@ -331,7 +349,11 @@ impl WebApi {
             return Err(self.http_error(METHOD, &url, status, &body, None).error);
         }
         let v: Value = serde_json::from_slice(&body).map_err(|e| {
-            self.fail(ErrorKind::Transient, METHOD, &format!("malformed answer (not JSON: {e})"))
+            self.fail(
+                ErrorKind::Transient,
+                METHOD,
+                &format!("malformed answer (not JSON: {e})"),
+            )
         })?;
         v.get("Token")
             .and_then(Value::as_str)
@@ -382,17 +404,18 @@ impl WebApi {
         body: &[u8],
         retry_after: Option<Duration>,
     ) -> Failure {
-        let message = serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|v| {
-                ["Message", "message", "ExceptionMessage", "error"]
-                    .iter()
-                    .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_owned))
-            });
+        let message = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+            ["Message", "message", "ExceptionMessage", "error"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_owned))
+        });
         let (kind, what) = match status.as_u16() {
             429 => (ErrorKind::RateLimited, format!("HTTP {status} from {url}")),
             500..=599 => (ErrorKind::Transient, format!("HTTP {status} from {url}")),
-            401 | 403 => (ErrorKind::Auth, format!("HTTP {status}: the session was refused")),
+            401 | 403 => (
+                ErrorKind::Auth,
+                format!("HTTP {status}: the session was refused"),
+            ),
             404 | 405 => (
                 ErrorKind::Config,
                 match self.transport {
@@ -407,7 +430,9 @@ impl WebApi {
                 },
             ),
             _ => {
-                let kind = message.as_deref().map_or(ErrorKind::Permanent, classify_exception);
+                let kind = message
+                    .as_deref()
+                    .map_or(ErrorKind::Permanent, classify_exception);
                 (kind, format!("HTTP {status}"))
             }
         };
@@ -462,7 +487,11 @@ impl WebApi {
     async fn invoke(&self, method: &str, pars: Option<&Value>) -> Result<Value, ConnectorError> {
         self.count(method);
         let url = self.url("api/MethodInvoker/InvokeServiceMethod");
-        let expose = |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default();
+        let expose = |s: &Option<Secret>| {
+            s.as_ref()
+                .map(|s| s.expose().to_owned())
+                .unwrap_or_default()
+        };
         let args = match pars {
             Some(p) => json!({ "pars": p }),
             None => json!({}),
@@ -485,7 +514,9 @@ impl WebApi {
         let retry_after = retry_after(&response);
         let (status, bytes) = self.body(method, &url, response).await?;
         if !status.is_success() {
-            return Err(self.http_error(method, &url, status, &bytes, retry_after).error);
+            return Err(self
+                .http_error(method, &url, status, &bytes, retry_after)
+                .error);
         }
         let malformed = |what: String| self.fail(ErrorKind::Transient, method, &what);
         let envelope: Value = serde_json::from_slice(&bytes)
@@ -503,7 +534,9 @@ impl WebApi {
         }
         match envelope.get("ResultInstance") {
             Some(Value::String(inner)) => serde_json::from_str(inner).map_err(|e| {
-                malformed(format!("malformed answer (ResultInstance string is not JSON: {e})"))
+                malformed(format!(
+                    "malformed answer (ResultInstance string is not JSON: {e})"
+                ))
             }),
             Some(Value::Null) | None => {
                 let empty = envelope.get("IsEmpty").and_then(Value::as_bool) == Some(true);
@@ -550,17 +583,14 @@ impl WebApi {
     /// `Some(false)` it is off (404), `None` it could not be told.
     pub async fn other_transport_answers(&self) -> Option<bool> {
         let (label, url) = match self.transport {
-            Transport::Dynamic => ("MethodInvoker", self.url("api/MethodInvoker/InvokeServiceMethod")),
+            Transport::Dynamic => (
+                "MethodInvoker",
+                self.url("api/MethodInvoker/InvokeServiceMethod"),
+            ),
             Transport::MethodInvoker => ("LoginApi", self.url("api/LoginApi")),
         };
         self.count(label);
-        let r = self
-            .http
-            .post(url)
-            .json(&json!({}))
-            .send()
-            .await
-            .ok()?;
+        let r = self.http.post(url).json(&json!({})).send().await.ok()?;
         match r.status().as_u16() {
             404 | 405 => Some(false),
             200..=499 => Some(true),

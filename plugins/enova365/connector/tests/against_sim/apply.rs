@@ -2,7 +2,9 @@
 //! status (a conflict when someone else changed it), batches of up to 100, `changed` told apart
 //! from a no-op without any read.
 
-use orderlink_plugin_api::model::{ApplyOutcome, ApplyRequest, OutcomeKind, ReadRequest, StatusUpdate};
+use orderlink_plugin_api::model::{
+    ApplyOutcome, ApplyRequest, OutcomeKind, ReadRequest, StatusUpdate,
+};
 use orderlink_plugin_api::sdk::Connector;
 use serde_json::json;
 
@@ -29,13 +31,17 @@ fn every_document_gets_its_own_classified_outcome() {
     for (transport, cfg) in configs(&sim) {
         sim.post("/_sim/seed", json!({"count": 0}));
         sim.create(json!({"ObcyNumer": "A", "Stan": "Bufor"}));
-        sim.create(json!({"ObcyNumer": "B", "Stan": "Zatwierdzony", "Potwierdzenie": "Potwierdzony"}));
+        sim.create(
+            json!({"ObcyNumer": "B", "Stan": "Zatwierdzony", "Potwierdzenie": "Potwierdzony"}),
+        );
         sim.create(json!({"ObcyNumer": "C", "Stan": "Anulowany"}));
         sim.create(json!({"ObcyNumer": "D", "Stan": "Zatwierdzony"}));
         sim.act("D", "lock", json!({}));
         sim.create(json!({"ObcyNumer": "E", "Stan": "Zatwierdzony"}));
         sim.create(json!({"ObcyNumer": "F", "Stan": "Zatwierdzony"}));
-        sim.create(json!({"ObcyNumer": "G", "Stan": "Zatwierdzony", "Potwierdzenie": "Zaakceptowany"}));
+        sim.create(
+            json!({"ObcyNumer": "G", "Stan": "Zatwierdzony", "Potwierdzenie": "Zaakceptowany"}),
+        );
         let c = connect(&cfg);
         // E was read as Niepotwierdzony, then an ERP user changed it.
         sim.act("E", "potwierdzenie", json!({"value": "Odrzucony"}));
@@ -73,12 +79,28 @@ fn every_document_gets_its_own_classified_outcome() {
             ],
             "{transport}"
         );
-        assert_eq!(sim.served("UstawPotwierdzenia"), 1, "{transport}: one request");
-        assert_eq!(sim.served("PobierzZamowienia"), 0, "{transport}: no read first");
+        assert_eq!(
+            sim.served("UstawPotwierdzenia"),
+            1,
+            "{transport}: one request"
+        );
+        assert_eq!(
+            sim.served("PobierzZamowienia"),
+            0,
+            "{transport}: no read first"
+        );
         assert_eq!(sim.zo("A")["Potwierdzenie"], "Potwierdzony");
-        assert_eq!(sim.zo("B")["Zmieniono"], b_before, "the same value writes nothing");
+        assert_eq!(
+            sim.zo("B")["Zmieniono"],
+            b_before,
+            "the same value writes nothing"
+        );
         assert_eq!(sim.zo("C")["Potwierdzenie"], "Niepotwierdzony");
-        assert_eq!(sim.zo("E")["Potwierdzenie"], "Odrzucony", "{transport}: not overwritten");
+        assert_eq!(
+            sim.zo("E")["Potwierdzenie"],
+            "Odrzucony",
+            "{transport}: not overwritten"
+        );
         let e = &out[4];
         assert!(e.message.contains("zmieniony przez innego"), "{e:?}");
 
@@ -87,7 +109,11 @@ fn every_document_gets_its_own_classified_outcome() {
         assert_eq!((out[0].outcome, out[0].changed), (OutcomeKind::Done, true));
         assert_eq!(sim.zo("E")["Potwierdzenie"], "Zaakceptowany");
         let out = apply(&c, vec![update("E", "Zaakceptowany", Some("Odrzucony"))]);
-        assert_eq!((out[0].outcome, out[0].changed), (OutcomeKind::Done, false), "{transport}");
+        assert_eq!(
+            (out[0].outcome, out[0].changed),
+            (OutcomeKind::Done, false),
+            "{transport}"
+        );
     }
 }
 
@@ -105,7 +131,11 @@ fn large_batches_go_in_requests_of_100() {
         let updates: Vec<StatusUpdate> = states
             .iter()
             .map(|o| {
-                let to = if o.status == "Zaakceptowany" { "Potwierdzony" } else { "Zaakceptowany" };
+                let to = if o.status == "Zaakceptowany" {
+                    "Potwierdzony"
+                } else {
+                    "Zaakceptowany"
+                };
                 update(&o.key, to, Some(&o.status))
             })
             .collect();
@@ -121,6 +151,11 @@ fn large_batches_go_in_requests_of_100() {
                 _ => assert_eq!((o.outcome, o.changed), (OutcomeKind::Done, true), "{o:?}"),
             }
         }
-        assert!(out.iter().filter(|o| o.outcome == OutcomeKind::Done).count() > 200);
+        assert!(
+            out.iter()
+                .filter(|o| o.outcome == OutcomeKind::Done)
+                .count()
+                > 200
+        );
     }
 }

@@ -10,9 +10,7 @@ use orderlink_plugin_api::sdk::Connector;
 use orderlink_plugin_api::{ConnectorError, ErrorKind};
 use serde_json::json;
 
-use crate::support::{
-    config, config_mi, configs, connect, with, Sim, WRONG_PASSWORD, WRONG_TOKEN,
-};
+use crate::support::{config, config_mi, configs, connect, with, Sim, WRONG_PASSWORD, WRONG_TOKEN};
 
 fn changes(c: &dyn Connector) -> Result<usize, ConnectorError> {
     c.changes(&ChangesRequest {
@@ -65,19 +63,39 @@ fn every_injected_fault_is_transient_over_both_transports_and_passes() {
         for fault in ["error_rate", "drop_rate", "malformed_rate"] {
             sim.faults(json!({ fault: 1.0 }));
             let before = sim.served_total();
-            assert_eq!(kind(changes(&c)), ErrorKind::Transient, "{transport} {fault}: changes");
+            assert_eq!(
+                kind(changes(&c)),
+                ErrorKind::Transient,
+                "{transport} {fault}: changes"
+            );
             assert!(
                 sim.served_total() - before >= 2,
                 "{transport} {fault}: retried inside the call"
             );
-            assert_eq!(kind(read(&c)), ErrorKind::Transient, "{transport} {fault}: read");
-            assert_eq!(kind(apply(&c, "Potwierdzony")), ErrorKind::Transient, "{transport} {fault}");
-            assert_eq!(kind(c.vocabulary()), ErrorKind::Transient, "{transport} {fault}");
+            assert_eq!(
+                kind(read(&c)),
+                ErrorKind::Transient,
+                "{transport} {fault}: read"
+            );
+            assert_eq!(
+                kind(apply(&c, "Potwierdzony")),
+                ErrorKind::Transient,
+                "{transport} {fault}"
+            );
+            assert_eq!(
+                kind(c.vocabulary()),
+                ErrorKind::Transient,
+                "{transport} {fault}"
+            );
             sim.faults(json!({}));
             assert_eq!(changes(&c).ok(), Some(5), "{transport} {fault}: recovered");
             assert_eq!(read(&c).ok(), Some(2), "{transport} {fault}: recovered");
         }
-        assert_eq!(apply(&c, "Potwierdzony").ok(), Some(OutcomeKind::Done), "{transport}");
+        assert_eq!(
+            apply(&c, "Potwierdzony").ok(),
+            Some(OutcomeKind::Done),
+            "{transport}"
+        );
     }
 }
 
@@ -133,7 +151,12 @@ fn a_result_sent_as_a_json_string_is_read_alike() {
     let codes: Vec<&str> = vocab.statuses.iter().map(|s| s.code.as_str()).collect();
     assert_eq!(
         codes,
-        ["Niepotwierdzony", "Potwierdzony", "Zaakceptowany", "Odrzucony"]
+        [
+            "Niepotwierdzony",
+            "Potwierdzony",
+            "Zaakceptowany",
+            "Odrzucony"
+        ]
     );
     assert!(vocab.statuses.iter().all(|s| !s.closed));
     assert_eq!(changes(&c).ok(), Some(4));
@@ -168,8 +191,14 @@ fn an_expired_session_is_renewed_once_and_a_refused_token_is_auth() {
     assert_eq!(sim.get("/_sim/sessions")["open"], 0);
     assert_eq!(sim.served("LogoutApi"), 1);
 
-    let refused = connect(&with(config(&sim), json!({"application_token": WRONG_TOKEN})));
-    let e = refused.check().err().unwrap_or_else(|| panic!("a refused token passed"));
+    let refused = connect(&with(
+        config(&sim),
+        json!({"application_token": WRONG_TOKEN}),
+    ));
+    let e = refused
+        .check()
+        .err()
+        .unwrap_or_else(|| panic!("a refused token passed"));
     assert_eq!(e.kind, ErrorKind::Auth);
     assert!(e.message.contains("application token"), "{e}");
     assert_eq!(kind(changes(&refused)), ErrorKind::Auth);
@@ -184,10 +213,16 @@ fn exceptions_are_classified() {
     let wrong_password = connect(&with(config_mi(&sim), json!({"password": WRONG_PASSWORD})));
     assert_eq!(kind(wrong_password.check()), ErrorKind::Auth);
     assert_eq!(kind(changes(&wrong_password)), ErrorKind::Auth);
-    assert_eq!(kind(apply(&wrong_password, "Potwierdzony")), ErrorKind::Auth);
+    assert_eq!(
+        kind(apply(&wrong_password, "Potwierdzony")),
+        ErrorKind::Auth
+    );
     let wrong_db = connect(&with(config_mi(&sim), json!({"database": "InnaFirma"})));
     assert_eq!(kind(wrong_db.check()), ErrorKind::Auth);
-    let wrong_service = connect(&with(config_mi(&sim), json!({"service": "Inny.IApi, Inny"})));
+    let wrong_service = connect(&with(
+        config_mi(&sim),
+        json!({"service": "Inny.IApi, Inny"}),
+    ));
     assert_eq!(kind(wrong_service.check()), ErrorKind::Config);
     // This server takes at most 50 a page: a page of 100 is an invalid argument, either way.
     for (transport, cfg) in configs(&sim) {
@@ -255,12 +290,26 @@ fn check_reports_what_it_found() {
     let report = connect(&with(config(&sim), json!({"operator": null})))
         .check()
         .unwrap_or_else(|e| panic!("{e}"));
-    let value = |name: &str| report.findings.iter().find(|f| f.name == name).map(|f| f.value.as_str());
+    let value = |name: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value.as_str())
+    };
     assert_eq!(value("method_invoker"), Some("off"));
     assert_eq!(value("own_writes_in_feed"), Some("included"));
     sim.post("/_sim/settings", json!({"method_invoker": true}));
-    let report = connect(&config_mi(&sim)).check().unwrap_or_else(|e| panic!("{e}"));
-    let value = |name: &str| report.findings.iter().find(|f| f.name == name).map(|f| f.value.clone());
+    let report = connect(&config_mi(&sim))
+        .check()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let value = |name: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value.clone())
+    };
     assert_eq!(value("transport").as_deref(), Some("method_invoker"));
     assert_eq!(value("dynamic_login").as_deref(), Some("on"));
 }

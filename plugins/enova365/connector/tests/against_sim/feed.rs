@@ -53,10 +53,17 @@ fn the_feed_sees_changes_made_while_paging_once_and_nothing_twice() {
 
         // While the host pages, an ERP user changes one order already read and one not yet.
         set_clock(&sim, "2030-03-02T10:00:01+01:00");
-        let read_one = first.orders.iter().find(|o| o.key != "L-1" && o.key != "L-2");
+        let read_one = first
+            .orders
+            .iter()
+            .find(|o| o.key != "L-1" && o.key != "L-2");
         let read_one = read_one.unwrap_or_else(|| panic!("no order"));
         let (read_key, read_status) = (read_one.key.clone(), read_one.status.clone());
-        let new_status = if read_status == "Odrzucony" { "Potwierdzony" } else { "Odrzucony" };
+        let new_status = if read_status == "Odrzucony" {
+            "Potwierdzony"
+        } else {
+            "Odrzucony"
+        };
         let (status, _) = sim.call(
             reqwest::Method::PATCH,
             &format!("/_sim/documents/by-obcy/{read_key}"),
@@ -80,7 +87,11 @@ fn the_feed_sees_changes_made_while_paging_once_and_nothing_twice() {
             *count.entry(o.key.clone()).or_default() += 1;
         }
         assert_eq!(count.len(), 250, "{transport}: every order is seen");
-        assert_eq!(count.get(&read_key), Some(&2), "{transport}: changed after it was read");
+        assert_eq!(
+            count.get(&read_key),
+            Some(&2),
+            "{transport}: changed after it was read"
+        );
         assert_eq!(count.get(&unread), Some(&1), "{transport}");
         assert_eq!(pages, 2, "{transport}: 151 more at 100 a page");
 
@@ -89,7 +100,11 @@ fn the_feed_sees_changes_made_while_paging_once_and_nothing_twice() {
         let before = sim.served("PobierzZamowienia");
         let (again, cursor, _) = drain(&c, Some(cursor));
         assert!(again.is_empty(), "{transport}: {again:?}");
-        assert_eq!(sim.served("PobierzZamowienia") - before, 1, "one request when idle");
+        assert_eq!(
+            sim.served("PobierzZamowienia") - before,
+            1,
+            "one request when idle"
+        );
         // A change inside the overlap window with an earlier time (a late commit) is caught.
         set_clock(&sim, "2030-03-02T10:00:02+01:00");
         sim.act("L-1", "potwierdzenie", json!({"value": "Odrzucony"}));
@@ -113,7 +128,11 @@ fn the_feed_leaves_out_orderlinks_own_writes() {
     for (transport, cfg) in configs(&sim) {
         let c = connect(&cfg);
         let (_, cursor, _) = drain(&c, None);
-        let target = if transport == "dynamic" { "Potwierdzony" } else { "Zaakceptowany" };
+        let target = if transport == "dynamic" {
+            "Potwierdzony"
+        } else {
+            "Zaakceptowany"
+        };
         let out = c
             .apply(&ApplyRequest {
                 updates: vec![StatusUpdate {
@@ -128,7 +147,11 @@ fn the_feed_leaves_out_orderlinks_own_writes() {
         sim.act("W-2", "potwierdzenie", json!({"value": target}));
         let (seen, _, _) = drain(&c, Some(cursor));
         let keys: Vec<&str> = seen.iter().map(|o| o.key.as_str()).collect();
-        assert_eq!(keys, ["W-2"], "{transport}: its own write is not an echo to process");
+        assert_eq!(
+            keys,
+            ["W-2"],
+            "{transport}: its own write is not an echo to process"
+        );
         // Without the operator configured, the feed includes it.
         let all = connect(&with(config(&sim), json!({"operator": null})));
         let (seen, _, _) = drain(&all, None);

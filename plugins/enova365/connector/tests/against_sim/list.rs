@@ -54,7 +54,11 @@ fn the_listing_pages_the_orders_in_scope() {
         let got: BTreeSet<String> = keys.iter().cloned().collect();
         assert_eq!(got, unfulfilled, "{transport}");
         assert_eq!(keys.len(), got.len(), "{transport}: no order twice");
-        assert_eq!(pages, unfulfilled.len().div_ceil(50), "{transport}: page_size a page");
+        assert_eq!(
+            pages,
+            unfulfilled.len().div_ceil(50),
+            "{transport}: page_size a page"
+        );
 
         let since = DateTime::parse_from_rfc3339("2021-01-01T00:00:00Z")
             .map(|t| t.with_timezone(&Utc))

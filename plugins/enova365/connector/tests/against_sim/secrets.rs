@@ -67,13 +67,22 @@ fn the_login_shows_nowhere() {
         &mut texts,
     );
     exercise(
-        &connect(&config_with(&sim, json!({"application_token": WRONG_TOKEN}))),
+        &connect(&config_with(
+            &sim,
+            json!({"application_token": WRONG_TOKEN}),
+        )),
         &mut texts,
     );
     for fault in ["error_rate", "drop_rate", "malformed_rate"] {
         sim.faults(json!({ fault: 1.0 }));
-        exercise(&connect(&config_with(&sim, json!({"retries": 0}))), &mut texts);
-        exercise(&connect(&with(config_mi(&sim), json!({"retries": 0}))), &mut texts);
+        exercise(
+            &connect(&config_with(&sim, json!({"retries": 0}))),
+            &mut texts,
+        );
+        exercise(
+            &connect(&with(config_mi(&sim), json!({"retries": 0}))),
+            &mut texts,
+        );
     }
     sim.faults(json!({}));
     // A config refused for a wrongly typed field does not quote the others either.
