@@ -4,12 +4,12 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use super::context::{load_config, load_plugins};
+use super::context::{connect_checked, load_config, load_plugins};
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
 use crate::engine::plan::{Endpoints, LinkPlan};
 use crate::engine::runner::run_link;
-use crate::engine::{connect_endpoints, plan_link, run_cycle};
+use crate::engine::{plan_link, run_cycle};
 use crate::store::Store;
 
 /// A link and its plan, or why it cannot run now.
@@ -71,7 +71,7 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     let config = load_config(config_path)?;
     let links = chosen(&config, link)?;
     let plugins = load_plugins(&config);
-    let endpoints = connect_endpoints(&config, &plugins);
+    let endpoints = connect_checked(&config, &plugins)?;
     let planned = plan_all(&config, &endpoints, &links)?;
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
@@ -155,7 +155,7 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
         return Err(BadInput("every link has enabled = false: nothing to run".into()).into());
     }
     let plugins = load_plugins(&config);
-    let endpoints = connect_endpoints(&config, &plugins);
+    let endpoints = connect_checked(&config, &plugins)?;
     let planned = plan_all(&config, &endpoints, &links)?;
     Store::open(&config.store)?;
     let stop = Arc::new(AtomicBool::new(false));

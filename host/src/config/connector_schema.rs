@@ -21,7 +21,10 @@ pub fn check(
     let validator = match jsonschema::validator_for(schema) {
         Ok(v) => v,
         Err(e) => {
-            tracing::debug!(connector, "the connector's config schema does not compile: {e}");
+            tracing::debug!(
+                connector,
+                "the connector's config schema does not compile: {e}"
+            );
             return Vec::new();
         }
     };
@@ -150,7 +153,8 @@ fn property_schema<'s>(schema: &'s Value, config: &Value, pointer: &str) -> Opti
 
 fn is_secret(property: Option<&Value>) -> bool {
     property.is_some_and(|p| {
-        p.get("secret") == Some(&Value::Bool(true)) || p.get("writeOnly") == Some(&Value::Bool(true))
+        p.get("secret") == Some(&Value::Bool(true))
+            || p.get("writeOnly") == Some(&Value::Bool(true))
     })
 }
 
@@ -232,9 +236,15 @@ mod tests {
             json!({"url": "u", "api_key": "k", "api_version": "seven", "requests_per_second": -5}),
         );
         assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(errors[0].starts_with("o.toml:6: endpoints.s.config.api_version: "), "{errors:?}");
+        assert!(
+            errors[0].starts_with("o.toml:6: endpoints.s.config.api_version: "),
+            "{errors:?}"
+        );
         assert!(errors[0].contains("one of 6, 7, 8"), "{errors:?}");
-        assert!(errors[1].starts_with("o.toml:7: endpoints.s.config.requests_per_second: "), "{errors:?}");
+        assert!(
+            errors[1].starts_with("o.toml:7: endpoints.s.config.requests_per_second: "),
+            "{errors:?}"
+        );
         assert!(errors[1].contains("from 1 to 1000"), "{errors:?}");
     }
 
@@ -243,11 +253,17 @@ mod tests {
         let text = "[endpoints.s]\nconnector = \"idosell\"\nconfig = { url = \"u\", colour = 1 }\n";
         let errors = check_text(text, json!({"url": "u", "colour": 1}));
         assert!(
-            errors.iter().any(|e| e.starts_with("o.toml:3: endpoints.s.config.colour: ") && e.contains("api_key, api_version")),
+            errors
+                .iter()
+                .any(|e| e.starts_with("o.toml:3: endpoints.s.config.colour: ")
+                    && e.contains("api_key, api_version")),
             "{errors:?}"
         );
         assert!(
-            errors.iter().any(|e| e.starts_with("o.toml:3: endpoints.s.config.api_key: `api_key` is required")),
+            errors
+                .iter()
+                .any(|e| e
+                    .starts_with("o.toml:3: endpoints.s.config.api_key: `api_key` is required")),
             "{errors:?}"
         );
     }
@@ -256,7 +272,10 @@ mod tests {
     fn secret_values_are_never_shown() {
         let text = "[endpoints.s]\nconnector = \"idosell\"\nconfig = { url = \"${env:X}\", api_key = 12345 }\n";
         let errors = check_text(text, json!({"url": 7, "api_key": 12345})).join("\n");
-        assert!(!errors.contains("12345") && !errors.contains('7'), "{errors}");
+        assert!(
+            !errors.contains("12345") && !errors.contains('7'),
+            "{errors}"
+        );
         assert!(errors.contains("endpoints.s.config.api_key"), "{errors}");
         assert!(errors.contains("endpoints.s.config.url"), "{errors}");
     }

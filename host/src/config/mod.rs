@@ -272,8 +272,13 @@ impl Config {
 
     /// Checks an endpoint's connector config against the connector's published JSON Schema;
     /// each problem is located at its key's line (see [`connector_schema::check`]).
-    pub fn check_connector_config(&self, endpoint: &str, schema: &serde_json::Value) -> Vec<FileError> {
-        let (Some(ep), Ok(src)) = (self.endpoints.get(endpoint), SourceFile::read(&self.path)) else {
+    pub fn check_connector_config(
+        &self,
+        endpoint: &str,
+        schema: &serde_json::Value,
+    ) -> Vec<FileError> {
+        let (Some(ep), Ok(src)) = (self.endpoints.get(endpoint), SourceFile::read(&self.path))
+        else {
             return Vec::new();
         };
         connector_schema::check(&src, endpoint, &ep.connector, schema, &ep.config)
@@ -344,7 +349,12 @@ impl Config {
                     "the shop and the ERP must be different endpoints",
                 ));
             }
-            let scope = match (l.scope, l.recent_days) {
+            let recent_days = l
+                .recent_days
+                .map(|d| ranges::RECENT_DAYS.check(d))
+                .transpose()
+                .map_err(|m| src.error_for_key(&k("recent_days"), m))?;
+            let scope = match (l.scope, recent_days) {
                 (Some(RawScope::Unfulfilled), None) => Scope::Unfulfilled,
                 (Some(RawScope::Unfulfilled), Some(_)) => {
                     return Err(src.error_for_key(
@@ -352,11 +362,7 @@ impl Config {
                         "only applies with scope = \"recent\"",
                     ))
                 }
-                (Some(RawScope::Recent), Some(d)) => Scope::CreatedWithinDays(
-                    ranges::RECENT_DAYS
-                        .check(d)
-                        .map_err(|m| src.error_for_key(&k("recent_days"), m))?,
-                ),
+                (Some(RawScope::Recent), Some(d)) => Scope::CreatedWithinDays(d),
                 (Some(RawScope::Recent), None) => {
                     return Err(src.error_for_key(
                         &k("scope"),

@@ -130,7 +130,15 @@ mod tests {
         assert_eq!(POLL_INTERVAL.check("1m30s"), Ok(Duration::from_secs(90)));
         assert_eq!(POLL_INTERVAL.check("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(POLL_INTERVAL.check("24h"), Ok(Duration::from_secs(86_400)));
-        for bad in ["10000000000000000000", "10000000000000000000s", "99ms", "25h", "5 parsecs", "-1s", ""] {
+        for bad in [
+            "10000000000000000000",
+            "10000000000000000000s",
+            "99ms",
+            "25h",
+            "5 parsecs",
+            "-1s",
+            "",
+        ] {
             let e = POLL_INTERVAL.check(bad).unwrap_err();
             assert!(e.contains("from 100ms to 1day"), "{bad}: {e}");
         }
@@ -138,8 +146,12 @@ mod tests {
 
     #[test]
     fn keys_of_the_wrong_type_say_what_they_take() {
-        assert!(expected_for("links.l.batch_size").unwrap().contains("1 to 100"));
-        assert!(expected_for("links.l.protected_shop[0]").unwrap().contains("status name"));
+        assert!(expected_for("links.l.batch_size")
+            .unwrap()
+            .contains("1 to 100"));
+        assert!(expected_for("links.l.protected_shop[0]")
+            .unwrap()
+            .contains("status name"));
         assert_eq!(expected_for("links.l.unknown"), None);
     }
 }

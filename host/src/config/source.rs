@@ -226,7 +226,12 @@ impl SourceFile {
         KeyIndex::parse(&self.text)
             .entries
             .into_iter()
-            .filter(|e| e.at.contains(&offset) || e.value.as_ref().is_some_and(|v| v.contains(&offset) || v.start == offset))
+            .filter(|e| {
+                e.at.contains(&offset)
+                    || e.value
+                        .as_ref()
+                        .is_some_and(|v| v.contains(&offset) || v.start == offset)
+            })
             .max_by_key(|e| e.depth)
             .map(|e| e.key)
     }
@@ -273,7 +278,10 @@ mod tests {
         assert_eq!(s.line_of_key("links.l.list[1]"), Some(9));
         assert_eq!(s.line_of_key("links.l.Packed by B"), Some(11));
         let offset = s.text.find("6 }").unwrap();
-        assert_eq!(s.key_at(offset).as_deref(), Some("endpoints.s.config.api.v"));
+        assert_eq!(
+            s.key_at(offset).as_deref(),
+            Some("endpoints.s.config.api.v")
+        );
         let offset = s.text.find("\"b\"").unwrap();
         assert_eq!(s.key_at(offset).as_deref(), Some("links.l.list[1]"));
     }

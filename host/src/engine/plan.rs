@@ -83,6 +83,10 @@ pub fn connect_endpoints(config: &Config, plugins: &PluginSet) -> Endpoints {
                             ep.connector, info.role
                         ),
                     )]))
+                } else if let errors @ [_, ..] =
+                    &config.check_connector_config(name, &info.config_schema)[..]
+                {
+                    Err(SetupError::Input(errors.to_vec()))
                 } else {
                     lib.create(&ep.connector, &ep.config)
                         .map(|c| {
@@ -165,16 +169,20 @@ fn protected_codes(
             .collect()),
         Some(names) => names
             .iter()
-            .map(|n| {
-                vocab
-                    .resolve(n)
-                    .map(|s| s.code.clone())
-                    .ok_or_else(|| FileError {
-                        file: config.path.clone(),
-                        line: None,
-                        key: Some(key.to_owned()),
-                        message: format!("`{n}` is not a status of that system"),
-                    })
+            .enumerate()
+            .map(|(i, n)| {
+                vocab.resolve(n).map(|s| s.code.clone()).ok_or_else(|| {
+                    let known: Vec<&str> = vocab.statuses.iter().map(|s| s.code.as_str()).collect();
+                    let mut e = config.error_for_key(
+                        &format!("{key}[{i}]"),
+                        format!(
+                            "`{n}` is not a status of that system (its statuses: {})",
+                            known.join(", ")
+                        ),
+                    );
+                    e.key = Some(key.to_owned());
+                    e
+                })
             })
             .collect(),
     }
