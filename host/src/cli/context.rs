@@ -39,3 +39,12 @@ pub fn connect_checked(config: &Config, plugins: &PluginSet) -> Result<Endpoints
         Err(BadInput(errors.join("\n")))
     }
 }
+
+/// A service failure as a command error: bad input keeps exit code 2.
+pub fn service_error(e: crate::service::ServiceError) -> anyhow::Error {
+    if e.is_bad_input() {
+        BadInput(e.to_string()).into()
+    } else {
+        e.into()
+    }
+}

@@ -3,6 +3,7 @@
 pub mod check_cmd;
 pub mod connector_cmd;
 pub mod context;
+pub mod history_cmd;
 pub mod mapping_cmd;
 pub mod plugins_cmd;
 pub mod status_cmd;
@@ -111,7 +112,8 @@ pub enum Command {
         #[command(subcommand)]
         action: status_cmd::DeadLetterAction,
     },
-    /// The audit trail of one order: every status orderlink wrote or left alone, and why.
+    /// Every decision recorded about one order (written, left alone and why, dead letters), or
+    /// that no link has ever seen it.
     History {
         /// The config file.
         #[arg(long, short)]
@@ -137,7 +139,8 @@ pub enum Command {
 /// `orderlink mapping` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum MappingAction {
-    /// Print each link's mapping tables side by side.
+    /// Print each link's mapping tables side by side, names resolved to codes, and the
+    /// statuses of each side no rule maps.
     Show {
         /// The config file.
         #[arg(long, short)]
@@ -145,6 +148,9 @@ pub enum MappingAction {
         /// Only this link.
         #[arg(long)]
         link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -172,10 +178,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             order,
             link,
             json,
-        } => status_cmd::history(&config, &order, link.as_deref(), json),
+        } => history_cmd::run(&config, &order, link.as_deref(), json),
         Command::Mapping {
-            action: MappingAction::Show { config, link },
-        } => mapping_cmd::show(&config, link.as_deref()),
+            action: MappingAction::Show { config, link, json },
+        } => mapping_cmd::show(&config, link.as_deref(), json),
     }
 }
 

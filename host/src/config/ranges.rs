@@ -40,6 +40,8 @@ pub struct DurationRange {
     pub min: Duration,
     /// The longest valid duration.
     pub max: Duration,
+    /// Examples of valid values, for messages.
+    pub examples: &'static str,
 }
 
 impl DurationRange {
@@ -57,9 +59,10 @@ impl DurationRange {
     /// What would be valid, for messages.
     pub fn expected(&self) -> String {
         format!(
-            "expected a duration from {} to {}, such as \"5s\", \"1m30s\" or \"500ms\"",
+            "expected a duration from {} to {}, such as {}",
             humantime::format_duration(self.min),
-            humantime::format_duration(self.max)
+            humantime::format_duration(self.max),
+            self.examples
         )
     }
 }
@@ -83,6 +86,15 @@ pub const POLL_INTERVAL: DurationRange = DurationRange {
     name: "poll_interval",
     min: Duration::from_millis(100),
     max: Duration::from_secs(24 * 3600),
+    examples: "\"5s\", \"1m30s\" or \"500ms\"",
+};
+
+/// `store.audit_retention`: how long the audit trail and cursor checkpoints are kept.
+pub const AUDIT_RETENTION: DurationRange = DurationRange {
+    name: "audit_retention",
+    min: Duration::from_secs(3600),
+    max: Duration::from_secs(3650 * 24 * 3600),
+    examples: "\"90d\", \"720h\" or \"2weeks\"",
 };
 
 /// What a config key takes, by its last part, for messages about values of the wrong type.
@@ -94,6 +106,7 @@ pub fn expected_for(key: &str) -> Option<String> {
         "batch_size" => BATCH_SIZE.expected(),
         "recent_days" => RECENT_DAYS.expected(),
         "poll_interval" => POLL_INTERVAL.expected(),
+        "audit_retention" => AUDIT_RETENTION.expected(),
         "enabled" => "expected true or false".to_owned(),
         "direction" => "expected \"to_shop\", \"to_erp\" or \"both\"".to_owned(),
         "scope" => "expected \"unfulfilled\" or \"recent\"".to_owned(),
