@@ -6,6 +6,7 @@ pub mod context;
 pub mod history_cmd;
 pub mod mapping_cmd;
 pub mod plugins_cmd;
+pub mod resync_cmd;
 pub mod status_cmd;
 pub mod sync_cmd;
 
@@ -128,6 +129,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Re-read changes from a moment (or given orders) and sync them again; orders already in
+    /// sync are left alone.
+    Resync {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The link.
+        #[arg(long)]
+        link: String,
+        /// What to re-read.
+        #[command(flatten)]
+        what: resync_cmd::ResyncWhat,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the status mapping.
     Mapping {
         /// What to show.
@@ -179,6 +196,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             link,
             json,
         } => history_cmd::run(&config, &order, link.as_deref(), json),
+        Command::Resync {
+            config,
+            link,
+            what,
+            json,
+        } => resync_cmd::run(&config, &link, &what, json),
         Command::Mapping {
             action: MappingAction::Show { config, link, json },
         } => mapping_cmd::show(&config, link.as_deref(), json),

@@ -12,6 +12,7 @@
 pub mod history;
 pub mod link;
 pub mod mapping;
+pub mod resync;
 pub mod retention;
 
 use orderlink_plugin_api::ConnectorError;
