@@ -20,7 +20,7 @@ pub use source::{FileError, SourceFile};
 pub use crate::domain::{Direction, Scope, Side};
 
 /// A configured system: a connector and its config (secrets already resolved).
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct Endpoint {
     /// The endpoint's name in the config.
     pub name: String,
@@ -41,7 +41,7 @@ impl std::fmt::Debug for Endpoint {
 }
 
 /// A configured link between a shop and an ERP endpoint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     /// Its name.
     pub name: String,
@@ -59,6 +59,8 @@ pub struct Link {
     pub mapping: PathBuf,
     /// How often to poll.
     pub poll_interval: Duration,
+    /// How far polling slows down while the feeds stay idle (at least `poll_interval`).
+    pub poll_interval_max: Duration,
     /// Shop statuses never overwritten (None: the shop connector's closed statuses).
     pub protected_shop: Option<Vec<String>>,
     /// ERP statuses never overwritten (None: the ERP connector's closed statuses).
@@ -145,6 +147,7 @@ struct RawLink {
     scope: Option<RawScope>,
     recent_days: Option<i64>,
     poll_interval: Option<String>,
+    poll_interval_max: Option<String>,
     protected_shop: Option<Vec<String>>,
     protected_erp: Option<Vec<String>>,
     conflict_winner: Option<Side>,
@@ -317,6 +320,25 @@ impl Config {
                     .check(n)
                     .map_err(|m| src.error_for_key(&k("batch_size"), m))?,
             };
+            // An idle feed slows down to six times its interval unless told otherwise.
+            let poll_interval_max = match &l.poll_interval_max {
+                None => poll_interval.saturating_mul(6),
+                Some(text) => {
+                    let max = ranges::POLL_INTERVAL_MAX
+                        .check(text)
+                        .map_err(|m| src.error_for_key(&k("poll_interval_max"), m))?;
+                    if max < poll_interval {
+                        return Err(src.error_for_key(
+                            &k("poll_interval_max"),
+                            format!(
+                                "`{text}` is shorter than poll_interval ({}): expected at least poll_interval",
+                                humantime::format_duration(poll_interval)
+                            ),
+                        ));
+                    }
+                    max
+                }
+            };
             let mapping = rel(&l.mapping);
             if !mapping.is_file() {
                 return Err(src.error_for_key(
@@ -335,6 +357,7 @@ impl Config {
                     scope,
                     mapping,
                     poll_interval,
+                    poll_interval_max,
                     protected_shop: l.protected_shop.clone(),
                     protected_erp: l.protected_erp.clone(),
                     conflict_winner: l.conflict_winner.unwrap_or(Side::Erp),

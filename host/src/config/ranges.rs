@@ -89,6 +89,15 @@ pub const POLL_INTERVAL: DurationRange = DurationRange {
     examples: "\"5s\", \"1m30s\" or \"500ms\"",
 };
 
+/// `links.NAME.poll_interval_max`: how slow an idle link's polling may get (at least its
+/// `poll_interval`, checked apart).
+pub const POLL_INTERVAL_MAX: DurationRange = DurationRange {
+    name: "poll_interval_max",
+    min: Duration::from_millis(100),
+    max: Duration::from_secs(24 * 3600),
+    examples: "\"30s\", \"2m\" or \"1h\"",
+};
+
 /// `store.audit_retention`: how long the audit trail and cursor checkpoints are kept.
 pub const AUDIT_RETENTION: DurationRange = DurationRange {
     name: "audit_retention",
@@ -107,6 +116,7 @@ pub fn expected_for(key: &str) -> Option<String> {
         "recent_days" => RECENT_DAYS.expected(),
         "poll_interval" => POLL_INTERVAL.expected(),
         "audit_retention" => AUDIT_RETENTION.expected(),
+        "poll_interval_max" => POLL_INTERVAL_MAX.expected(),
         "enabled" => "expected true or false".to_owned(),
         "direction" => "expected \"to_shop\", \"to_erp\" or \"both\"".to_owned(),
         "scope" => "expected \"unfulfilled\" or \"recent\"".to_owned(),
