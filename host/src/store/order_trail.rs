@@ -125,10 +125,19 @@ impl Store {
         &mut self,
         link: &str,
         outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
         audit: &[AuditEntry],
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         upsert_outbox(&tx, link, outbox, &now_text())?;
+        {
+            let mut del = tx.prepare_cached(
+                "DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
+            )?;
+            for (target, key) in drop_pending {
+                del.execute(params![link, target.as_str(), key])?;
+            }
+        }
         insert_audit(&tx, audit)?;
         tx.commit()?;
         Ok(())
@@ -213,8 +222,8 @@ mod tests {
             reason: "reconcile".into(),
             attempts: 0,
         };
-        s.queue_writes("l", &[entry("on_order")], &[]).unwrap();
-        s.queue_writes("l", &[entry("packed")], &[]).unwrap();
+        s.queue_writes("l", &[entry("on_order")], &[], &[]).unwrap();
+        s.queue_writes("l", &[entry("packed")], &[], &[]).unwrap();
         let p = s.pending_writes(Some("l"), None).unwrap();
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].status, "packed");
