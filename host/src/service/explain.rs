@@ -94,7 +94,7 @@ pub fn explain(plan: &LinkPlan, store: &Store, key: &str) -> Result<Explanation,
         pending_shop: pending(store, link, Side::Shop, &keys)?.remove(key),
         pending_erp: pending(store, link, Side::Erp, &keys)?.remove(key),
     };
-    let pending_writes = store.pending_writes(Some(link), Some(key))?;
+    let pending_writes = store.outbox_list(Some(link), Some(key))?;
     let dead_letters: Vec<DeadLetter> = store
         .dead_letters(Some(link))?
         .into_iter()

@@ -81,7 +81,7 @@ pub struct CycleSummary {
 
 impl From<&CycleReport> for CycleSummary {
     fn from(r: &CycleReport) -> Self {
-        let line = |p: &crate::engine::cycle::Planned| {
+        let line = |p: &crate::engine::commit::Planned| {
             format!(
                 "{} {}: {} -> {} ({})",
                 p.target.as_str(),

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::config::Side;
+use crate::domain::Side;
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -267,6 +267,29 @@ impl Store {
         Ok(out)
     }
 
+    /// Pending outbox entries of a link aimed at one side, by key.
+    pub fn pending_writes(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, OutboxEntry>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
+             FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
+        )?;
+        for key in keys {
+            if let Some(e) = stmt
+                .query_row(params![link, target.as_str(), key], outbox_entry)
+                .optional()?
+            {
+                out.insert(key.clone(), e);
+            }
+        }
+        Ok(out)
+    }
+
     /// Commits one page of a feed in one transaction: order snapshots, echo markers consumed,
     /// outbox entries (replacing older pending ones for the same order and target), entries
     /// dropped by the conflict rule, audit records, and the advanced cursor.
@@ -385,19 +408,10 @@ impl Store {
             "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
              FROM outbox WHERE link = ?1 AND target = ?2 AND next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
         )?;
-        let rows = stmt.query_map(params![link, target.as_str(), now_ms(), limit], |r| {
-            Ok(OutboxEntry {
-                id: r.get(0)?,
-                target: side(&r.get::<_, String>(1)?),
-                key: r.get(2)?,
-                status: r.get(3)?,
-                from_status: r.get(4)?,
-                source_status: r.get(5)?,
-                expected_version: r.get(6)?,
-                reason: r.get(7)?,
-                attempts: r.get(8)?,
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![link, target.as_str(), now_ms(), limit],
+            outbox_entry,
+        )?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -463,6 +477,23 @@ impl Store {
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3,
                expected_version = CASE WHEN ?4 THEN NULL ELSE expected_version END WHERE id = ?1",
             params![e.id, now_ms() + delay_ms, error, clear_version],
+        )?;
+        Ok(())
+    }
+
+    /// A write refused as stale, decided again after a re-read: due now, with the target
+    /// status (and version) just read as its precondition; the refusal counts as an attempt.
+    pub fn record_reread(
+        &self,
+        e: &OutboxEntry,
+        from_status: &str,
+        expected_version: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = 0,
+               last_error = 'conflict: read again', from_status = ?2, expected_version = ?3
+             WHERE id = ?1",
+            params![e.id, from_status, expected_version],
         )?;
         Ok(())
     }
@@ -622,6 +653,20 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
+}
+
+fn outbox_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: r.get(0)?,
+        target: side(&r.get::<_, String>(1)?),
+        key: r.get(2)?,
+        status: r.get(3)?,
+        from_status: r.get(4)?,
+        source_status: r.get(5)?,
+        expected_version: r.get(6)?,
+        reason: r.get(7)?,
+        attempts: r.get(8)?,
+    })
 }
 
 /// An order as seen in a feed, to remember in the order table.

@@ -94,7 +94,7 @@ impl Store {
 
     /// Pending writes of one link (every order, `key` None) or of one order (every link, `link`
     /// None), oldest first.
-    pub fn pending_writes(
+    pub fn outbox_list(
         &self,
         link: Option<&str>,
         key: Option<&str>,
@@ -224,9 +224,9 @@ mod tests {
         };
         s.queue_writes("l", &[entry("on_order")], &[], &[]).unwrap();
         s.queue_writes("l", &[entry("packed")], &[], &[]).unwrap();
-        let p = s.pending_writes(Some("l"), None).unwrap();
+        let p = s.outbox_list(Some("l"), None).unwrap();
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].status, "packed");
-        assert_eq!(s.pending_writes(None, Some("8")).unwrap().len(), 0);
+        assert_eq!(s.outbox_list(None, Some("8")).unwrap().len(), 0);
     }
 }
