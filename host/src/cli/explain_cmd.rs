@@ -60,7 +60,11 @@ fn side_line(s: &SideNow) -> String {
 /// Renders an explanation as a person reads it.
 pub fn render(e: &Explanation) -> String {
     let mut out = format!("order {} on link `{}`, read now:\n", e.key, e.link);
-    out.push_str(&format!("  {}\n  {}\n", side_line(&e.shop), side_line(&e.erp)));
+    out.push_str(&format!(
+        "  {}\n  {}\n",
+        side_line(&e.shop),
+        side_line(&e.erp)
+    ));
     out.push_str(if e.in_sync {
         "  in sync under the mapping\n"
     } else {

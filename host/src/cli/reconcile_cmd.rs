@@ -40,7 +40,13 @@ pub fn render(r: &ReconcileReport) -> String {
     if !r.drift.is_empty() {
         let mut t = Table::new();
         t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
-            "ORDER", "SHOP", "ERP", "SHOULD BE", "WHY NOT", "DETAIL", "FIX",
+            "ORDER",
+            "SHOP",
+            "ERP",
+            "SHOULD BE",
+            "WHY NOT",
+            "DETAIL",
+            "FIX",
         ]);
         for d in &r.drift {
             t.add_row(vec![

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use orderlink_plugin_api::model::{Capability, ListRequest, OrderState};
 use serde::Serialize;
 
-use super::compare::{read_keys, verdict, Held, SourceVerdict};
 use super::compare::connector_err;
+use super::compare::{read_keys, verdict, Held, SourceVerdict};
 use super::ServiceError;
 use crate::domain::{AuditAction, Scope, Side};
 use crate::engine::commit::{audit, decisions_to_commit};
@@ -82,7 +82,6 @@ pub struct ReconcileReport {
     /// API requests per endpoint (the connectors' own count, before and after).
     pub cost: Vec<EndpointCost>,
 }
-
 
 /// The side that knows the link's scope, and the listing request for it.
 fn lister(plan: &LinkPlan) -> (Side, ListRequest) {
@@ -295,7 +294,11 @@ pub fn reconcile(
         };
         match verdicts.into_iter().next() {
             None => {
-                let missing = if shop.is_none() { Side::Shop } else { Side::Erp };
+                let missing = if shop.is_none() {
+                    Side::Shop
+                } else {
+                    Side::Erp
+                };
                 item.cause = format!("not in {}", missing.the());
                 item.detail = format!(
                     "{} does not know order {}",

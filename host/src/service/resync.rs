@@ -95,11 +95,7 @@ impl From<&CycleReport> for CycleSummary {
             pulled: r.pulled,
             queued: r.queued.iter().map(line).collect(),
             applied: r.applied.iter().map(line).collect(),
-            skipped: r
-                .skipped
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
+            skipped: r.skipped.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             retried: r.retried,
             dead: r.dead,
             error: r.error.clone(),
@@ -200,10 +196,7 @@ pub fn orders(
         let mut decisions = Vec::new();
         for key in keys {
             let Some(o) = src.get(key) else {
-                missing.push(format!(
-                    "{key}: not in {}",
-                    source.the()
-                ));
+                missing.push(format!("{key}: not in {}", source.the()));
                 continue;
             };
             let held = Held {
