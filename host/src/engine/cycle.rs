@@ -238,7 +238,7 @@ pub(crate) fn pending(
     keys: &[String],
 ) -> Result<HashMap<String, Pending>, StoreError> {
     Ok(store
-        .pending_writes(link, target, keys)?
+        .pending_into(link, target, keys)?
         .into_iter()
         .map(|(k, e)| {
             (

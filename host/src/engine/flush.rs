@@ -191,7 +191,7 @@ fn decide_again(
         .map(|e| (e.key.clone(), as_pending(e)))
         .collect();
     let opposite_entries = if plan.link.direction == Direction::Both {
-        store.pending_writes(link, source, &keys)?
+        store.pending_into(link, source, &keys)?
     } else {
         HashMap::new()
     };

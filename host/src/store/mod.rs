@@ -268,7 +268,7 @@ impl Store {
     }
 
     /// Pending outbox entries of a link aimed at one side, by key.
-    pub fn pending_writes(
+    pub fn pending_into(
         &self,
         link: &str,
         target: Side,
