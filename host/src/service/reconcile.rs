@@ -156,9 +156,11 @@ fn list_scope(
     Ok((side, orders, how))
 }
 
-/// Why the feed left a drifting order alone, for a verdict that would write.
-fn cause_of_write(
-    plan: &LinkPlan,
+/// Why the feed left a drifting order alone, for a verdict that would write (`source_name`: the
+/// source's connector). Pure: a dead letter, a pending write, an order the feed never
+/// reported, a change the feed has not read yet, or a target changed outside orderlink.
+pub fn cause_of_write(
+    source_name: &str,
     v: &SourceVerdict,
     held: &Held,
     dead: Option<&DeadLetter>,
@@ -195,10 +197,7 @@ fn cause_of_write(
     let Some(k) = &held.known else {
         return (
             "never seen by the feed".into(),
-            format!(
-                "the {} feed has never reported this order to the link",
-                plan.endpoint(v.source).connector_name
-            ),
+            format!("the {source_name} feed has never reported this order to the link"),
         );
     };
     if v.feed_has_change {
@@ -208,9 +207,8 @@ fn cause_of_write(
         (Some(seen), Some(now)) if seen != now => (
             "changed outside orderlink".into(),
             format!(
-                "{} was {seen} when the link last saw it and is {now} now; the link follows only the {} feed",
+                "{} was {seen} when the link last saw it and is {now} now; the link follows only the {source_name} feed",
                 target.the(),
-                plan.endpoint(v.source).connector_name
             ),
         ),
         _ => (
@@ -311,7 +309,12 @@ pub fn reconcile(
                 item.wanted = v.wanted.clone();
                 match v.action.as_str() {
                     "write" => {
-                        let (cause, detail) = cause_of_write(plan, &v, &held, dead.get(&l.key));
+                        let (cause, detail) = cause_of_write(
+                            &plan.endpoint(v.source).connector_name,
+                            &v,
+                            &held,
+                            dead.get(&l.key),
+                        );
                         item.cause = cause;
                         item.detail = detail;
                         item.fixable = true;
@@ -388,4 +391,121 @@ pub fn reconcile(
         queued,
         cost,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::decide::{Known, Pending};
+
+    fn write_verdict(feed_has_change: bool) -> SourceVerdict {
+        SourceVerdict {
+            source: Side::Erp,
+            target: Side::Shop,
+            source_status: "Potwierdzony".into(),
+            target_status: Some("suspended".into()),
+            wanted: Some("on_order".into()),
+            action: "write".into(),
+            skip_reason: None,
+            feed_has_change,
+            feed_note: "the feed has a change to report".into(),
+        }
+    }
+
+    fn known(shop: &str) -> Option<Known> {
+        Some(Known {
+            shop_status: Some(shop.into()),
+            erp_status: Some("Potwierdzony".into()),
+            ..Known::default()
+        })
+    }
+
+    fn dead() -> DeadLetter {
+        DeadLetter {
+            id: 4,
+            link: "l".into(),
+            target: "shop".into(),
+            key: "7".into(),
+            status: "on_order".into(),
+            source_status: "Potwierdzony".into(),
+            code: "permanent".into(),
+            reason: "refused".into(),
+            attempts: 1,
+            at: "2026-11-30T10:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn why_the_feed_left_a_fixable_drift_alone() {
+        let cases: Vec<(&str, Held, bool, Option<DeadLetter>, &str)> = vec![
+            (
+                "dead letter first",
+                Held {
+                    known: known("on_order"),
+                    ..Held::default()
+                },
+                false,
+                Some(dead()),
+                "dead letter",
+            ),
+            (
+                "pending write",
+                Held {
+                    known: known("on_order"),
+                    pending_shop: Some(Pending {
+                        status: "on_order".into(),
+                        source_status: "Potwierdzony".into(),
+                        from_status: None,
+                    }),
+                    ..Held::default()
+                },
+                false,
+                None,
+                "pending write",
+            ),
+            (
+                "never reported",
+                Held::default(),
+                true,
+                None,
+                "never seen by the feed",
+            ),
+            (
+                "unread change",
+                Held {
+                    known: known("on_order"),
+                    ..Held::default()
+                },
+                true,
+                None,
+                "change not yet read",
+            ),
+            (
+                "target changed by hand",
+                Held {
+                    known: known("on_order"),
+                    ..Held::default()
+                },
+                false,
+                None,
+                "changed outside orderlink",
+            ),
+            (
+                "nothing to blame",
+                Held {
+                    known: known("suspended"),
+                    ..Held::default()
+                },
+                false,
+                None,
+                "unexplained",
+            ),
+        ];
+        for (name, held, change, dead, want) in cases {
+            let (cause, detail) =
+                cause_of_write("enova365", &write_verdict(change), &held, dead.as_ref());
+            assert_eq!(cause, want, "{name}: {detail}");
+            assert!(!detail.is_empty(), "{name}");
+        }
+    }
 }
