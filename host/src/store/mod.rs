@@ -554,6 +554,15 @@ impl Store {
         Ok(())
     }
 
+    /// A link's pending writes: how many, and when the oldest was queued (RFC 3339).
+    pub fn pending_summary(&self, link: &str) -> Result<(u64, Option<String>), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE link = ?1",
+            params![link],
+            |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
+        )?)
+    }
+
     /// Statistics of a link.
     pub fn stats(&self, link: &str) -> Result<LinkStats, StoreError> {
         let mut s = self
