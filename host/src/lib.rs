@@ -3,8 +3,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod domain;
 pub mod engine;
 pub mod lease;
 pub mod mapping;
 pub mod plugins;
+pub mod service;
 pub mod store;

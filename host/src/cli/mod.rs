@@ -3,8 +3,11 @@
 pub mod check_cmd;
 pub mod connector_cmd;
 pub mod context;
+pub mod history_cmd;
 pub mod mapping_cmd;
 pub mod plugins_cmd;
+pub mod run_cmd;
+pub mod resync_cmd;
 pub mod status_cmd;
 pub mod sync_cmd;
 
@@ -87,7 +90,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Keep every enabled link in sync until SIGTERM or Ctrl-C.
+    /// Keep every enabled link in sync until SIGTERM or Ctrl-C; SIGHUP reloads the config.
     Run {
         /// The config file.
         #[arg(long, short)]
@@ -111,7 +114,8 @@ pub enum Command {
         #[command(subcommand)]
         action: status_cmd::DeadLetterAction,
     },
-    /// The audit trail of one order: every status orderlink wrote or left alone, and why.
+    /// Every decision recorded about one order (written, left alone and why, dead letters), or
+    /// that no link has ever seen it.
     History {
         /// The config file.
         #[arg(long, short)]
@@ -122,6 +126,22 @@ pub enum Command {
         /// Only this link.
         #[arg(long)]
         link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-read changes from a moment (or given orders) and sync them again; orders already in
+    /// sync are left alone.
+    Resync {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The link.
+        #[arg(long)]
+        link: String,
+        /// What to re-read.
+        #[command(flatten)]
+        what: resync_cmd::ResyncWhat,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -137,7 +157,8 @@ pub enum Command {
 /// `orderlink mapping` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum MappingAction {
-    /// Print each link's mapping tables side by side.
+    /// Print each link's mapping tables side by side, names resolved to codes, and the
+    /// statuses of each side no rule maps.
     Show {
         /// The config file.
         #[arg(long, short)]
@@ -145,6 +166,9 @@ pub enum MappingAction {
         /// Only this link.
         #[arg(long)]
         link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -160,7 +184,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             link,
             dry_run,
         } => sync_cmd::sync_once(&config, link.as_deref(), dry_run),
-        Command::Run { config } => sync_cmd::run_forever(&config),
+        Command::Run { config } => run_cmd::run(&config),
         Command::Status { config, json } => status_cmd::status(&config, json),
         Command::DeadLetters { config, action } => {
             let config =
@@ -172,10 +196,16 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             order,
             link,
             json,
-        } => status_cmd::history(&config, &order, link.as_deref(), json),
+        } => history_cmd::run(&config, &order, link.as_deref(), json),
+        Command::Resync {
+            config,
+            link,
+            what,
+            json,
+        } => resync_cmd::run(&config, &link, &what, json),
         Command::Mapping {
-            action: MappingAction::Show { config, link },
-        } => mapping_cmd::show(&config, link.as_deref()),
+            action: MappingAction::Show { config, link, json },
+        } => mapping_cmd::show(&config, link.as_deref(), json),
     }
 }
 

@@ -14,92 +14,11 @@ use serde::Deserialize;
 
 pub use source::{FileError, SourceFile};
 
-/// Which way statuses flow on a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// IdoSell (the shop) is updated from enova365 (the ERP) changes.
-    ToShop,
-    /// enova365 (the ERP) is updated from IdoSell (the shop) changes.
-    ToErp,
-    /// Both at once, without ping-pong.
-    Both,
-}
-
-impl Direction {
-    /// Whether statuses flow into the shop.
-    pub fn into_shop(self) -> bool {
-        matches!(self, Direction::ToShop | Direction::Both)
-    }
-    /// Whether statuses flow into the ERP.
-    pub fn into_erp(self) -> bool {
-        matches!(self, Direction::ToErp | Direction::Both)
-    }
-    /// The config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::ToShop => "to_shop",
-            Direction::ToErp => "to_erp",
-            Direction::Both => "both",
-        }
-    }
-}
-
-/// One side of a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// The e-shop.
-    Shop,
-    /// The ERP.
-    Erp,
-}
-
-impl Side {
-    /// The config and store spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Shop => "shop",
-            Side::Erp => "erp",
-        }
-    }
-    /// The other side.
-    pub fn other(self) -> Side {
-        match self {
-            Side::Shop => Side::Erp,
-            Side::Erp => Side::Shop,
-        }
-    }
-    /// Parses the store spelling.
-    pub fn parse(s: &str) -> Option<Side> {
-        match s {
-            "shop" => Some(Side::Shop),
-            "erp" => Some(Side::Erp),
-            _ => None,
-        }
-    }
-}
-
-/// Which orders the direction into the shop may touch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Orders with no sales document issued in the ERP yet.
-    Unfulfilled,
-    /// Orders created in the shop in the last N days, invoiced or not.
-    CreatedWithinDays(u32),
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Scope::Unfulfilled => f.write_str("unfulfilled orders"),
-            Scope::CreatedWithinDays(d) => write!(f, "orders created in the last {d} days"),
-        }
-    }
-}
+// The link's shape is domain vocabulary; re-exported here because links are configured with it.
+pub use crate::domain::{Direction, Scope, Side};
 
 /// A configured system: a connector and its config (secrets already resolved).
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct Endpoint {
     /// The endpoint's name in the config.
     pub name: String,
@@ -120,7 +39,7 @@ impl std::fmt::Debug for Endpoint {
 }
 
 /// A configured link between a shop and an ERP endpoint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     /// Its name.
     pub name: String,
@@ -138,6 +57,8 @@ pub struct Link {
     pub mapping: PathBuf,
     /// How often to poll.
     pub poll_interval: Duration,
+    /// How far polling slows down while the feeds stay idle (at least `poll_interval`).
+    pub poll_interval_max: Duration,
     /// Shop statuses never overwritten (None: the shop connector's closed statuses).
     pub protected_shop: Option<Vec<String>>,
     /// ERP statuses never overwritten (None: the ERP connector's closed statuses).
@@ -165,6 +86,8 @@ pub struct Config {
     pub path: PathBuf,
     /// The state store (SQLite file).
     pub store: PathBuf,
+    /// How long the audit trail (and cursor checkpoints) are kept (`[store] audit_retention`).
+    pub audit_retention: Duration,
     /// Plugin directories.
     pub plugin_dirs: Vec<PathBuf>,
     /// Plugin files.
@@ -179,6 +102,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     path: Option<PathBuf>,
+    audit_retention: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -221,6 +145,7 @@ struct RawLink {
     scope: Option<RawScope>,
     recent_days: Option<u32>,
     poll_interval: Option<String>,
+    poll_interval_max: Option<String>,
     protected_shop: Option<Vec<String>>,
     protected_erp: Option<Vec<String>>,
     conflict_winner: Option<Side>,
@@ -240,7 +165,10 @@ struct RawConfig {
     links: BTreeMap<String, RawLink>,
 }
 
-/// Parses a duration like `500ms`, `5s`, `2m`, `1h` (a bare number is seconds).
+/// The default `[store] audit_retention`: 90 days.
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// Parses a duration like `500ms`, `5s`, `2m`, `1h`, `90d` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
     let split = t
@@ -253,6 +181,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "ms" => n / 1000.0,
         "m" | "min" => n * 60.0,
         "h" => n * 3600.0,
+        "d" => n * 86400.0,
         _ => return None,
     };
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
@@ -375,6 +304,18 @@ impl Config {
                         )
                     })?,
             };
+            // An idle feed slows down to six times its interval unless told otherwise.
+            let poll_interval_max = match &l.poll_interval_max {
+                None => poll_interval.saturating_mul(6),
+                Some(text) => parse_duration(text)
+                    .filter(|d| *d >= poll_interval)
+                    .ok_or_else(|| {
+                        src.error_for_key(
+                            &k("poll_interval_max"),
+                            format!("`{text}` is not a duration of at least poll_interval (e.g. \"30s\", \"2m\")"),
+                        )
+                    })?,
+            };
             let batch_size = l.batch_size.unwrap_or(100);
             if !(1..=100).contains(&batch_size) {
                 return Err(src.error_for_key(&k("batch_size"), "must be between 1 and 100"));
@@ -397,6 +338,7 @@ impl Config {
                     scope,
                     mapping,
                     poll_interval,
+                    poll_interval_max,
                     protected_shop: l.protected_shop.clone(),
                     protected_erp: l.protected_erp.clone(),
                     conflict_winner: l.conflict_winner.unwrap_or(Side::Erp),
@@ -404,6 +346,19 @@ impl Config {
                 },
             );
         }
+        let audit_retention = match &raw.store.audit_retention {
+            None => DEFAULT_AUDIT_RETENTION,
+            Some(text) => parse_duration(text)
+                .filter(|d| *d >= Duration::from_secs(3600))
+                .ok_or_else(|| {
+                    src.error_for_key(
+                        "store.audit_retention",
+                        format!(
+                            "`{text}` is not a duration of at least 1h (e.g. \"90d\", \"720h\")"
+                        ),
+                    )
+                })?,
+        };
         if links.is_empty() {
             return Err(src.error_at(
                 None,
@@ -418,6 +373,7 @@ impl Config {
                 .path
                 .as_deref()
                 .unwrap_or(Path::new("orderlink.sqlite"))),
+            audit_retention,
             plugin_dirs: raw.plugins.dirs.iter().map(|d| rel(d)).collect(),
             plugin_files: raw.plugins.files.iter().map(|d| rel(d)).collect(),
             endpoints,
@@ -481,6 +437,18 @@ mod tests {
         .unwrap();
         assert_eq!(c.links["l"].scope, Scope::CreatedWithinDays(14));
         assert_eq!(c.links["l"].poll_interval, Duration::from_secs(120));
+        assert_eq!(c.audit_retention, DEFAULT_AUDIT_RETENTION);
+    }
+
+    #[test]
+    fn audit_retention_takes_days_and_refuses_nonsense_at_its_line() {
+        let base = format!("[store]\naudit_retention = \"RET\"\n{ENDPOINTS}\n[links.l]\nshop = \"s\"\nerp = \"e\"\nmapping = \"m.toml\"\ndirection = \"to_erp\"\n");
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&write(dir.path(), &base.replace("RET", "30d"))).unwrap();
+        assert_eq!(c.audit_retention, Duration::from_secs(30 * 86400));
+        let e = err(&base.replace("RET", "soon"));
+        assert!(e.contains("orderlink.toml:2: store.audit_retention"), "{e}");
+        assert!(e.contains("90d"), "{e}");
     }
 
     #[test]

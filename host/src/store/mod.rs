@@ -5,11 +5,14 @@
 //! entries, its order snapshots and the advanced cursor together, so the cursor never passes a
 //! change that is neither applied, pending, nor dead-lettered.
 
+pub mod checkpoints;
+pub mod order_trail;
+
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::config::Side;
+use crate::domain::Side;
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +64,7 @@ pub struct OutboxEntry {
 }
 
 /// An audit record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
     /// When (RFC 3339).
     pub at: String,
@@ -82,7 +85,7 @@ pub struct AuditEntry {
 }
 
 /// A dead letter: a write that will not succeed as asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeadLetter {
     /// Id for retry/discard.
     pub id: i64,
@@ -152,6 +155,11 @@ CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, link TEXT NOT NULL, key TEXT NOT NULL,
     target TEXT NOT NULL, from_status TEXT, to_status TEXT NOT NULL, action TEXT NOT NULL, why TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_by_key ON audit (key, id);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
+CREATE TABLE IF NOT EXISTS cursor_checkpoints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, link TEXT NOT NULL, side TEXT NOT NULL, cursor TEXT NOT NULL,
+    at TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS cursor_checkpoints_by_time ON cursor_checkpoints (link, side, at_ms);
 CREATE TABLE IF NOT EXISTS link_stats (
     link TEXT PRIMARY KEY, last_cycle_at TEXT, last_cycle_ms INTEGER, applied_total INTEGER NOT NULL DEFAULT 0,
     last_error TEXT);
@@ -167,7 +175,7 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn side(text: &str) -> Side {
+pub(crate) fn side(text: &str) -> Side {
     Side::parse(text).unwrap_or(Side::Shop)
 }
 
@@ -259,6 +267,29 @@ impl Store {
         Ok(out)
     }
 
+    /// Pending outbox entries of a link aimed at one side, by key.
+    pub fn pending_into(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, OutboxEntry>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
+             FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
+        )?;
+        for key in keys {
+            if let Some(e) = stmt
+                .query_row(params![link, target.as_str(), key], outbox_entry)
+                .optional()?
+            {
+                out.insert(key.clone(), e);
+            }
+        }
+        Ok(out)
+    }
+
     /// Commits one page of a feed in one transaction: order snapshots, echo markers consumed,
     /// outbox entries (replacing older pending ones for the same order and target), entries
     /// dropped by the conflict rule, audit records, and the advanced cursor.
@@ -309,27 +340,7 @@ impl Store {
                     now
                 ])?;
             }
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO outbox (link, target, key, status, from_status, source_status, expected_version, reason, attempts, next_attempt_ms, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9)
-                 ON CONFLICT (link, target, key) DO UPDATE SET status = excluded.status,
-                   from_status = excluded.from_status, source_status = excluded.source_status,
-                   expected_version = excluded.expected_version, reason = excluded.reason,
-                   attempts = 0, next_attempt_ms = 0, last_error = NULL",
-            )?;
-            for e in outbox {
-                ins.execute(params![
-                    link,
-                    e.target.as_str(),
-                    e.key,
-                    e.status,
-                    e.from_status,
-                    e.source_status,
-                    e.expected_version,
-                    e.reason,
-                    now
-                ])?;
-            }
+            upsert_outbox(&tx, link, outbox, &now)?;
             let mut del = tx.prepare_cached(
                 "DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
             )?;
@@ -342,6 +353,7 @@ impl Store {
                  ON CONFLICT (link, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
                 params![link, source.as_str(), next_cursor, now],
             )?;
+            checkpoints::record(&tx, link, source, next_cursor)?;
         }
         tx.commit()?;
         Ok(())
@@ -358,19 +370,10 @@ impl Store {
             "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
              FROM outbox WHERE link = ?1 AND target = ?2 AND next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
         )?;
-        let rows = stmt.query_map(params![link, target.as_str(), now_ms(), limit], |r| {
-            Ok(OutboxEntry {
-                id: r.get(0)?,
-                target: side(&r.get::<_, String>(1)?),
-                key: r.get(2)?,
-                status: r.get(3)?,
-                from_status: r.get(4)?,
-                source_status: r.get(5)?,
-                expected_version: r.get(6)?,
-                reason: r.get(7)?,
-                attempts: r.get(8)?,
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![link, target.as_str(), now_ms(), limit],
+            outbox_entry,
+        )?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -440,6 +443,23 @@ impl Store {
         Ok(())
     }
 
+    /// A write refused as stale, decided again after a re-read: due now, with the target
+    /// status (and version) just read as its precondition; the refusal counts as an attempt.
+    pub fn record_reread(
+        &self,
+        e: &OutboxEntry,
+        from_status: &str,
+        expected_version: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = 0,
+               last_error = 'conflict: read again', from_status = ?2, expected_version = ?3
+             WHERE id = ?1",
+            params![e.id, from_status, expected_version],
+        )?;
+        Ok(())
+    }
+
     /// Moves an entry to the dead letters, with the reason.
     pub fn record_dead(
         &mut self,
@@ -494,6 +514,15 @@ impl Store {
             params![link, now_text(), ms, error],
         )?;
         Ok(())
+    }
+
+    /// A link's pending writes: how many, and when the oldest was queued (RFC 3339).
+    pub fn pending_summary(&self, link: &str) -> Result<(u64, Option<String>), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE link = ?1",
+            params![link],
+            |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
+        )?)
     }
 
     /// Statistics of a link.
@@ -597,6 +626,20 @@ impl Store {
     }
 }
 
+fn outbox_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: r.get(0)?,
+        target: side(&r.get::<_, String>(1)?),
+        key: r.get(2)?,
+        status: r.get(3)?,
+        from_status: r.get(4)?,
+        source_status: r.get(5)?,
+        expected_version: r.get(6)?,
+        reason: r.get(7)?,
+        attempts: r.get(8)?,
+    })
+}
+
 /// An order as seen in a feed, to remember in the order table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeenOrder {
@@ -610,6 +653,37 @@ pub struct SeenOrder {
     pub created_at: Option<String>,
     /// Fulfilment (ERP side).
     pub fulfilled: Option<bool>,
+}
+
+/// Queues writes in the outbox, replacing an older pending write for the same order and target.
+fn upsert_outbox(
+    tx: &rusqlite::Transaction<'_>,
+    link: &str,
+    outbox: &[OutboxEntry],
+    now: &str,
+) -> Result<(), StoreError> {
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO outbox (link, target, key, status, from_status, source_status, expected_version, reason, attempts, next_attempt_ms, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9)
+         ON CONFLICT (link, target, key) DO UPDATE SET status = excluded.status,
+           from_status = excluded.from_status, source_status = excluded.source_status,
+           expected_version = excluded.expected_version, reason = excluded.reason,
+           attempts = 0, next_attempt_ms = 0, last_error = NULL",
+    )?;
+    for e in outbox {
+        ins.execute(params![
+            link,
+            e.target.as_str(),
+            e.key,
+            e.status,
+            e.from_status,
+            e.source_status,
+            e.expected_version,
+            e.reason,
+            now
+        ])?;
+    }
+    Ok(())
 }
 
 fn insert_audit(tx: &rusqlite::Transaction<'_>, audit: &[AuditEntry]) -> Result<(), StoreError> {
