@@ -31,13 +31,11 @@ pub fn sort_verdict(serials: &[u64], descending: bool) -> Option<bool> {
     if serials.len() < 2 {
         return None;
     }
-    Some(serials.windows(2).all(|w| {
-        if descending {
-            w[0] > w[1]
-        } else {
-            w[0] < w[1]
-        }
-    }))
+    Some(
+        serials
+            .windows(2)
+            .all(|w| if descending { w[0] > w[1] } else { w[0] < w[1] }),
+    )
 }
 
 /// What a probe for one order (serial number `serial`, change date `d`) by its date and serial
@@ -53,7 +51,11 @@ pub fn range_verdict(found: &[u64], serial: u64) -> Option<bool> {
 
 /// The date-range ends, from which of the windows `[d, d]`, `[d, d+1]` and `[d-1, d+1]` found an
 /// order changed at `d` (asked in that order; later ones only when the earlier found nothing).
-pub fn bounds_verdict(exact: bool, wider_end: Option<bool>, wider_both: Option<bool>) -> DateBounds {
+pub fn bounds_verdict(
+    exact: bool,
+    wider_end: Option<bool>,
+    wider_both: Option<bool>,
+) -> DateBounds {
     match (exact, wider_end, wider_both) {
         (true, _, _) => DateBounds {
             begin_inclusive: Some(true),
@@ -179,11 +181,20 @@ mod tests {
         assert_eq!(range_verdict(&[4], 4), Some(true));
         assert_eq!(range_verdict(&[4, 1, 9], 4), Some(false));
         let b = bounds_verdict(true, None, None);
-        assert_eq!((b.begin_inclusive, b.end_inclusive), (Some(true), Some(true)));
+        assert_eq!(
+            (b.begin_inclusive, b.end_inclusive),
+            (Some(true), Some(true))
+        );
         let b = bounds_verdict(false, Some(true), None);
-        assert_eq!((b.begin_inclusive, b.end_inclusive), (Some(true), Some(false)));
+        assert_eq!(
+            (b.begin_inclusive, b.end_inclusive),
+            (Some(true), Some(false))
+        );
         let b = bounds_verdict(false, Some(false), Some(true));
-        assert_eq!((b.begin_inclusive, b.end_inclusive), (Some(false), Some(false)));
+        assert_eq!(
+            (b.begin_inclusive, b.end_inclusive),
+            (Some(false), Some(false))
+        );
         assert_eq!(
             bounds_verdict(false, Some(false), Some(false)),
             DateBounds::default()

@@ -13,9 +13,9 @@ use orderlink_plugin_api::sdk::{self, Connector};
 use orderlink_plugin_api::{ConnectorError, ErrorKind};
 use serde_json::{json, Map, Value};
 
+use crate::behaviour::{self, Behaviour};
 use crate::client::{ApiClient, Method};
 use crate::config::{IdoSellConfig, OrderKey};
-use crate::behaviour::{self, Behaviour};
 use crate::feed::{self, Cursor, DateBounds, Stamp, Strategy};
 use crate::requests::{self, Search};
 use crate::statuses::{self, CustomStatus, Target};
@@ -180,7 +180,8 @@ impl IdoSellConnector {
             end_inclusive = ?b.dates.end_inclusive,
             "IdoSell search behaviour"
         );
-        *self.behaviour.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), b.clone()));
+        *self.behaviour.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), b.clone()));
         Ok(b)
     }
 
@@ -214,7 +215,8 @@ impl IdoSellConnector {
             let desc = match self.probe_search(sorted(true)).await {
                 Ok(found) => found,
                 Err(e) if e.kind == ErrorKind::Permanent => {
-                    b.notes.push(format!("ordersBy {name} refused: {}", e.message));
+                    b.notes
+                        .push(format!("ordersBy {name} refused: {}", e.message));
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -223,8 +225,7 @@ impl IdoSellConnector {
                 sample = desc
                     .iter()
                     .filter_map(|(s, d)| Some((*s, (*d)?)))
-                    .filter(|(_, d)| *d <= settled_now)
-                    .last();
+                    .rfind(|(_, d)| *d <= settled_now);
             }
             let serials: Vec<u64> = desc.iter().map(|(s, _)| *s).collect();
             match behaviour::sort_verdict(&serials, true) {
@@ -246,8 +247,9 @@ impl IdoSellConnector {
             }
         }
         let Some((serial, d)) = sample else {
-            b.notes
-                .push("no order changed before now to probe date and serial-number ranges with".into());
+            b.notes.push(
+                "no order changed before now to probe date and serial-number ranges with".into(),
+            );
             return Ok(b);
         };
         let by_date = |begin, end| Search {
@@ -295,8 +297,9 @@ impl IdoSellConnector {
         let mut cached = self.behaviour.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, b)) = cached.as_mut() {
             b.sort = None;
-            b.notes
-                .push(format!("ordersBy {name} answered out of order during the feed"));
+            b.notes.push(format!(
+                "ordersBy {name} answered out of order during the feed"
+            ));
         }
     }
 
@@ -505,7 +508,12 @@ impl IdoSellConnector {
             None | Some("") => (1, 0),
             Some(c) => {
                 let mut parts = c.strip_prefix("l").ok_or_else(bad)?.split('.');
-                let mut n = || parts.next().and_then(|p| p.parse::<u64>().ok()).ok_or_else(bad);
+                let mut n = || {
+                    parts
+                        .next()
+                        .and_then(|p| p.parse::<u64>().ok())
+                        .ok_or_else(bad)
+                };
                 (n()?.max(1), n()?)
             }
         };
@@ -587,7 +595,8 @@ impl IdoSellConnector {
             };
             return Ok(ListPage {
                 orders,
-                next_cursor: (!step.closed).then(|| format!("l{}.{}", step.next.lo, step.next.span)),
+                next_cursor: (!step.closed)
+                    .then(|| format!("l{}.{}", step.next.lo, step.next.span)),
                 total,
             });
         }

@@ -280,7 +280,9 @@ pub fn narrowing_step(
         // ...and by the sample: its k-th serial number, k the share of the limit it stands for.
         let k = ((target * sample.len() as f64 / total) as usize).clamp(1, sample.len().max(1));
         let by_sample = sample.get(k - 1).map_or(u64::MAX, |s| s - lo + 1);
-        let span = proportional.min(by_sample).clamp(1, width.saturating_sub(1).max(1));
+        let span = proportional
+            .min(by_sample)
+            .clamp(1, width.saturating_sub(1).max(1));
         return Err(span);
     }
     let (hand, held) = inside(answer, cur.from, to);
@@ -438,7 +440,11 @@ mod tests {
         // A full page of 3 out of 5: hand over what is inside, move past the last serial.
         let a = answer(&[(4, T + 5), (9, T + 200), (12, T - 1)], Some(5));
         let s = sorted_step(&cur, to, &a, 3);
-        assert_eq!(s.hand, vec![0], "before and after the window are not handed");
+        assert_eq!(
+            s.hand,
+            vec![0],
+            "before and after the window are not handed"
+        );
         assert_eq!(s.held, Some(T + 200));
         assert!(!s.closed);
         assert_eq!(

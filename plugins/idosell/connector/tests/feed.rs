@@ -141,7 +141,9 @@ fn a_change_is_held_until_its_second_settles_then_comes_once() {
         })
         .expect("changes");
     assert!(page.orders.is_empty(), "not settled yet: {:?}", page.orders);
-    let wait = page.poll_after_ms.expect("the feed says when to poll again");
+    let wait = page
+        .poll_after_ms
+        .expect("the feed says when to poll again");
     assert!((50..=3_100).contains(&wait), "{wait}");
     let (cursor, orders, waits) = poll_like_the_host(&c, page.next_cursor, 1, 6);
     assert_eq!(keys(&orders), BTreeSet::from(["5".to_owned()]), "{waits:?}");
@@ -358,7 +360,10 @@ fn hammered_while_paging_a_shop_that_sorts() {
 fn hammered_while_paging_a_shop_that_ignores_every_sort() {
     let f = hammer(&["--ignore-sort"]);
     assert_eq!(finding(&f, "orders_sort_by_serial_number"), "ignored");
-    assert_eq!(finding(&f, "change_feed_strategy"), "serial-range narrowing");
+    assert_eq!(
+        finding(&f, "change_feed_strategy"),
+        "serial-range narrowing"
+    );
 }
 
 #[test]
