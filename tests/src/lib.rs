@@ -5,10 +5,12 @@
 //! Tests assume `cargo build --workspace` ran first (the project's test command does it).
 
 pub mod external;
+pub mod memory_links;
 pub mod orderlink;
 pub mod plugin_dir;
 pub mod postgres;
 pub mod sims;
+pub mod storm;
 pub mod sync_env;
 
 use std::path::PathBuf;
