@@ -194,6 +194,11 @@ impl LinkPlan {
         self.with_health(|h| h.failed(side, Instant::now(), retry_after, error));
     }
 
+    /// The last failure of a side, while it is failing.
+    pub fn last_error(&self, side: Side) -> Option<String> {
+        self.with_health(|h| h.side(side).last_error.clone())
+    }
+
     /// A call to a side succeeded.
     pub fn succeeded(&self, side: Side) {
         self.with_health(|h| h.succeeded(side));
@@ -229,16 +234,21 @@ fn protected_codes(
             .collect()),
         Some(names) => names
             .iter()
-            .map(|n| {
-                vocab
-                    .resolve(n)
-                    .map(|s| s.code.clone())
-                    .ok_or_else(|| FileError {
-                        file: config.path.clone(),
-                        line: None,
-                        key: Some(key.to_owned()),
-                        message: format!("`{n}` is not a status of that system"),
-                    })
+            .enumerate()
+            .map(|(i, n)| {
+                vocab.resolve(n).map(|s| s.code.clone()).ok_or_else(|| {
+                    let known: Vec<&str> =
+                        vocab.statuses.iter().map(|s| s.code.as_str()).collect();
+                    let mut e = config.error_for_key(
+                        &format!("{key}[{i}]"),
+                        format!(
+                            "`{n}` is not a status of that system (its statuses: {})",
+                            known.join(", ")
+                        ),
+                    );
+                    e.key = Some(key.to_owned());
+                    e
+                })
             })
             .collect(),
     }
