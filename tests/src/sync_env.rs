@@ -231,6 +231,12 @@ impl SyncEnv {
         stdout
     }
 
+    /// Waits until the shop's changes made so far are settled: the IdoSell feed hands a change
+    /// over once the shop's clock is two seconds past its second.
+    pub fn settle_shop(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(3_100));
+    }
+
     /// `orderlink sync --once`, asserting it exits 0; returns stdout.
     pub fn sync_once(&self) -> String {
         let out = self.orderlink(&["sync", "--once"]);
