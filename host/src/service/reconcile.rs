@@ -218,6 +218,26 @@ pub fn cause_of_write(
     }
 }
 
+/// A skip verdict in a sentence (`source_name`: the source's connector).
+fn skip_detail(source_name: &str, v: &SourceVerdict, reason: &str) -> String {
+    let target_status = v.target_status.as_deref().unwrap_or("-");
+    match reason {
+        "not mapped" => format!(
+            "{source_name} status {} has no line in the mapping into {}",
+            v.source_status,
+            v.target.the()
+        ),
+        "protected" => format!(
+            "{} status {target_status} is protected: never overwritten",
+            v.target.the()
+        ),
+        _ => format!(
+            "{} status {target_status} is left alone: {reason}",
+            v.target.the()
+        ),
+    }
+}
+
 /// Compares every order in scope on both sides; with `fix`, queues the writes decide asks for.
 pub fn reconcile(
     plan: &LinkPlan,
@@ -333,11 +353,8 @@ pub fn reconcile(
                     }
                     _ => {
                         let reason = v.skip_reason.clone().unwrap_or_default();
-                        item.detail = format!(
-                            "{} status {} is left alone: {reason}",
-                            v.target.the(),
-                            v.target_status.as_deref().unwrap_or("-")
-                        );
+                        item.detail =
+                            skip_detail(&plan.endpoint(v.source).connector_name, &v, &reason);
                         item.cause = reason;
                     }
                 }
