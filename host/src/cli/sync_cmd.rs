@@ -10,7 +10,8 @@ use crate::config::{Config, Link};
 use crate::engine::plan::{Endpoints, LinkPlan};
 use crate::engine::runner::run_link;
 use crate::engine::{connect_endpoints, plan_link, run_cycle};
-use crate::store::Store;
+use crate::store::sqlite::OpenMode;
+use crate::store::{SqliteStore, StateStore};
 
 /// A link and its plan, or why it cannot run now.
 type PlannedLink = (Link, Result<LinkPlan, String>);
@@ -70,18 +71,21 @@ fn chosen<'a>(config: &'a Config, only: Option<&str>) -> Result<Vec<&'a Link>, B
 pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let links = chosen(&config, link)?;
+    // The store is judged (and locked) before any plugin or network call. A dry run writes
+    // nothing: it reads the store's cursors if there is a store, else starts from an empty one
+    // in memory.
+    let store = if !dry_run {
+        SqliteStore::open(&config.store, OpenMode::Own)?
+    } else if config.store.exists() {
+        SqliteStore::open(&config.store, OpenMode::Read)?
+    } else {
+        SqliteStore::in_memory()?
+    };
     let plugins = load_plugins(&config);
     let endpoints = connect_endpoints(&config, &plugins);
     let planned = plan_all(&config, &endpoints, &links)?;
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
-    // A dry run writes nothing: it reads the store's cursors if there is a store, else starts
-    // from an empty one in memory.
-    let mut store = if dry_run && !config.store.exists() {
-        Store::open(std::path::Path::new(":memory:"))?
-    } else {
-        Store::open(&config.store)?
-    };
     for (link, plan) in planned {
         if !link.enabled {
             println!(
@@ -98,7 +102,8 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 continue;
             }
         };
-        let report = run_cycle(&plan, &mut store, &stop, dry_run);
+        let lease = store.lease(&link.name)?;
+        let report = run_cycle(&plan, &store, &lease, &stop, dry_run);
         let lines = if dry_run {
             &report.queued
         } else {
@@ -154,10 +159,11 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
     if links.is_empty() {
         return Err(BadInput("every link has enabled = false: nothing to run".into()).into());
     }
+    // Judged and locked before any plugin or network call; one store (one writer) for all links.
+    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&config.store, OpenMode::Own)?);
     let plugins = load_plugins(&config);
     let endpoints = connect_endpoints(&config, &plugins);
     let planned = plan_all(&config, &endpoints, &links)?;
-    Store::open(&config.store)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         // A second signal while stopping exits at once.
@@ -179,11 +185,12 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
             }
         };
         let (config, stop, eps) = (config.clone(), stop.clone(), (shop.clone(), erp.clone()));
+        let store = store.clone();
         let name = link.name.clone();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("link-{name}"))
-                .spawn(move || run_link(config, link, eps, plan, stop))?,
+                .spawn(move || run_link(config, link, eps, plan, store, stop))?,
         );
     }
     tracing::info!(
@@ -192,6 +199,9 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
     );
     for t in threads {
         let _ = t.join();
+    }
+    if let Err(e) = store.checkpoint() {
+        tracing::warn!("cannot save the last cursors: {e}");
     }
     tracing::info!("stopped");
     Ok(EXIT_OK)

@@ -9,7 +9,10 @@ use orderlink_plugin_api::ConnectorError;
 
 use super::plan::LinkPlan;
 use crate::config::{Direction, Scope, Side};
-use crate::store::{now_text, AuditEntry, OutboxEntry, SeenOrder, Store, StoreError};
+use crate::store::{
+    now_text, AuditEntry, CycleRecord, Lease, OutboxEntry, PageCommit, SeenOrder, StateStore,
+    StoreError,
+};
 
 /// Pages pulled from one feed in one cycle at most (the rest waits for the next cycle).
 pub const MAX_PAGES_PER_CYCLE: usize = 500;
@@ -65,6 +68,16 @@ pub enum CycleError {
 }
 
 impl CycleReport {
+    /// Whether the cycle read, queued, wrote, retried or dead-lettered anything.
+    pub fn did_work(&self) -> bool {
+        self.pulled > 0
+            || !self.queued.is_empty()
+            || !self.applied.is_empty()
+            || self.retried > 0
+            || self.dead > 0
+            || self.skipped.values().any(|n| *n > 0)
+    }
+
     /// Counts an order left alone for a reason.
     pub(crate) fn skip(&mut self, why: &str) {
         *self.skipped.entry(why.to_owned()).or_default() += 1;
@@ -75,10 +88,11 @@ fn side_name(plan: &LinkPlan, side: Side) -> &str {
     &plan.endpoint(side).connector_name
 }
 
-/// Runs one cycle. Stops between batches when `stop` is set.
+/// Runs one cycle under the link's lease. Stops between batches when `stop` is set.
 pub fn run_cycle(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
+    lease: &Lease,
     stop: &AtomicBool,
     dry_run: bool,
 ) -> CycleReport {
@@ -93,7 +107,7 @@ pub fn run_cycle(
     }
     let mut result = Ok(());
     for source in sources {
-        result = pull(plan, store, source, stop, dry_run, &mut report);
+        result = pull(plan, store, lease, source, stop, dry_run, &mut report);
         if result.is_err() {
             break;
         }
@@ -105,7 +119,7 @@ pub fn run_cycle(
                 Side::Erp => plan.link.direction.into_erp(),
             };
             if flows {
-                result = super::flush::flush(plan, store, target, stop, &mut report);
+                result = super::flush::flush(plan, store, lease, target, stop, &mut report);
                 if result.is_err() {
                     break;
                 }
@@ -118,7 +132,12 @@ pub fn run_cycle(
     }
     if !dry_run {
         let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        if let Err(e) = store.record_cycle(&plan.link.name, ms, report.error.as_deref()) {
+        let record = CycleRecord {
+            ms,
+            error: report.error.clone(),
+            did_work: report.did_work(),
+        };
+        if let Err(e) = store.record_cycle(lease, &record) {
             tracing::warn!(link = %plan.link.name, "cannot record the cycle: {e}");
         }
     }
@@ -127,7 +146,8 @@ pub fn run_cycle(
 
 fn pull(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
+    lease: &Lease,
     source: Side,
     stop: &AtomicBool,
     dry_run: bool,
@@ -161,13 +181,15 @@ fn pull(
         }));
         if !dry_run {
             store.commit_page(
-                link,
-                source,
-                &page.next_cursor,
-                &decided.seen,
-                &decided.outbox,
-                &decided.drop_pending,
-                &decided.audit,
+                lease,
+                &PageCommit {
+                    source,
+                    next_cursor: &page.next_cursor,
+                    seen: &decided.seen,
+                    outbox: &decided.outbox,
+                    drop_pending: &decided.drop_pending,
+                    audit: &decided.audit,
+                },
             )?;
         }
         cursor = Some(page.next_cursor);
@@ -228,7 +250,7 @@ pub fn blocked(
 
 fn decide_page(
     plan: &LinkPlan,
-    store: &Store,
+    store: &dyn StateStore,
     source: Side,
     orders: &[OrderState],
     report: &mut CycleReport,

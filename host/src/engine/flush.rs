@@ -1,5 +1,6 @@
-//! Flushing the outbox: apply due writes in batches, record each order's outcome (done, retry
-//! later, dead letter), re-check writes refused for a stale version.
+//! Flushing the outbox: apply due writes in batches, record each batch's outcomes (done, retry
+//! later, dead letter, dropped) in one store transaction, re-check writes refused for a stale
+//! version.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use super::backoff::{delay, MAX_ATTEMPTS};
 use super::cycle::{blocked, read_target, CycleError, CycleReport, Planned};
 use super::plan::LinkPlan;
 use crate::config::Side;
-use crate::store::{now_text, AuditEntry, OutboxEntry, Store};
+use crate::store::{now_text, AuditEntry, Lease, OutboxEntry, StateStore, WriteOutcome};
 
 /// Batches flushed per target in one cycle at most.
 const MAX_BATCHES: usize = 1000;
@@ -32,33 +33,44 @@ fn planned(e: &OutboxEntry) -> Planned {
 
 /// Retries an entry later, or dead-letters it once it has failed too often.
 fn retry_or_dead(
-    store: &mut Store,
-    link: &str,
+    out: &mut Vec<WriteOutcome>,
     e: &OutboxEntry,
     wait: Duration,
     code: &str,
     message: &str,
     report: &mut CycleReport,
-) -> Result<(), CycleError> {
+) {
     if e.attempts + 1 >= MAX_ATTEMPTS {
-        store.record_dead(
-            link,
+        out.push(dead(
             e,
             code,
             &format!("gave up after {} attempts: {message}", e.attempts + 1),
-        )?;
+        ));
         report.dead += 1;
     } else {
-        store.record_retry(e, ms(wait), &format!("{code}: {message}"), false)?;
+        out.push(WriteOutcome::Retry {
+            entry: e.clone(),
+            delay_ms: ms(wait),
+            error: format!("{code}: {message}"),
+            clear_version: false,
+        });
         report.retried += 1;
     }
-    Ok(())
+}
+
+fn dead(e: &OutboxEntry, code: &str, reason: &str) -> WriteOutcome {
+    WriteOutcome::Dead {
+        entry: e.clone(),
+        code: code.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 /// Applies the due outbox entries aimed at `target`.
 pub fn flush(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
+    lease: &Lease,
     target: Side,
     stop: &AtomicBool,
     report: &mut CycleReport,
@@ -84,6 +96,7 @@ pub fn flush(
                 })
                 .collect(),
         };
+        let mut out = Vec::with_capacity(entries.len());
         let response = match ep.connector.apply(&request) {
             Ok(r) => r,
             Err(err) => {
@@ -96,20 +109,13 @@ pub fn flush(
                 };
                 for e in &entries {
                     if matches!(err.kind, ErrorKind::Permanent | ErrorKind::NotFound) {
-                        store.record_dead(&link, e, err.kind.as_str(), &err.message)?;
+                        out.push(dead(e, err.kind.as_str(), &err.message));
                         report.dead += 1;
                     } else {
-                        retry_or_dead(
-                            store,
-                            &link,
-                            e,
-                            wait,
-                            err.kind.as_str(),
-                            &err.message,
-                            report,
-                        )?;
+                        retry_or_dead(&mut out, e, wait, err.kind.as_str(), &err.message, report);
                     }
                 }
+                store.record_outcomes(lease, &out)?;
                 return Err(CycleError::Connector {
                     endpoint: ep.name.clone(),
                     source: err,
@@ -120,19 +126,21 @@ pub fn flush(
         for e in &entries {
             let Some(outcome) = response.outcomes.iter().find(|o| o.key == e.key) else {
                 retry_or_dead(
-                    store,
-                    &link,
+                    &mut out,
                     e,
                     delay(e.attempts, None),
                     "no_outcome",
                     "the connector reported no outcome for this order",
                     report,
-                )?;
+                );
                 continue;
             };
             match outcome.outcome {
                 OutcomeKind::Done => {
-                    store.record_done(&link, e, outcome.changed)?;
+                    out.push(WriteOutcome::Done {
+                        entry: e.clone(),
+                        changed: outcome.changed,
+                    });
                     report.applied.push(planned(e));
                 }
                 OutcomeKind::Conflict => stale.push(e.clone()),
@@ -142,25 +150,22 @@ pub fn flush(
                         e.attempts,
                         outcome.retry_after_ms.map(Duration::from_millis),
                     );
-                    retry_or_dead(
-                        store,
-                        &link,
-                        e,
-                        wait,
-                        &outcome.code,
-                        &outcome.message,
-                        report,
-                    )?;
+                    retry_or_dead(&mut out, e, wait, &outcome.code, &outcome.message, report);
                 }
                 OutcomeKind::Failed => {
-                    store.record_dead(&link, e, &outcome.code, &outcome.message)?;
+                    out.push(dead(e, &outcome.code, &outcome.message));
                     report.dead += 1;
                 }
             }
         }
-        if !stale.is_empty() {
-            recheck_stale(plan, store, target, &stale, report)?;
-        }
+        // The batch's outcomes go in one transaction, also when the re-read fails.
+        let rechecked = if stale.is_empty() {
+            Ok(())
+        } else {
+            recheck_stale(plan, target, &stale, &mut out, report)
+        };
+        store.record_outcomes(lease, &out)?;
+        rechecked?;
     }
     Ok(())
 }
@@ -169,21 +174,20 @@ pub fn flush(
 /// is now in sync or protected, else retry it at once without the stale precondition.
 fn recheck_stale(
     plan: &LinkPlan,
-    store: &mut Store,
     target: Side,
     stale: &[OutboxEntry],
+    out: &mut Vec<WriteOutcome>,
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
     let keys: Vec<String> = stale.iter().map(|e| e.key.clone()).collect();
     let current = read_target(plan, target, &keys)?;
     for e in stale {
         let Some(t) = current.get(&e.key) else {
-            store.record_dead(
-                &plan.link.name,
+            out.push(dead(
                 e,
                 "not_found",
                 "the order disappeared from the target",
-            )?;
+            ));
             report.dead += 1;
             continue;
         };
@@ -192,9 +196,9 @@ fn recheck_stale(
             Side::Erp => (e.source_status.as_str(), t.status.as_str()),
         };
         if let Some(why) = blocked(plan, target, shop, erp, &t.status) {
-            store.record_dropped(
-                e,
-                &AuditEntry {
+            out.push(WriteOutcome::Dropped {
+                entry: e.clone(),
+                audit: AuditEntry {
                     at: now_text(),
                     link: plan.link.name.clone(),
                     key: e.key.clone(),
@@ -204,10 +208,15 @@ fn recheck_stale(
                     action: format!("dropped after re-read: {why}"),
                     why: e.reason.clone(),
                 },
-            )?;
+            });
             report.skip(why);
         } else {
-            store.record_retry(e, 0, "conflict: re-read, retrying", true)?;
+            out.push(WriteOutcome::Retry {
+                entry: e.clone(),
+                delay_ms: 0,
+                error: "conflict: re-read, retrying".to_owned(),
+                clear_version: true,
+            });
             report.retried += 1;
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::cycle::{run_cycle, CycleReport};
 use super::plan::{plan_link, EndpointRuntime, LinkPlan};
 use crate::config::{Config, Link};
-use crate::store::Store;
+use crate::store::{CycleRecord, StateStore};
 
 /// Sleeps up to `d`, waking early when `stop` is set.
 pub fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
@@ -57,13 +57,14 @@ pub fn run_link(
     link: Link,
     endpoints: (Arc<EndpointRuntime>, Arc<EndpointRuntime>),
     mut plan: Option<LinkPlan>,
+    store: Arc<dyn StateStore>,
     stop: Arc<AtomicBool>,
 ) {
     let name = link.name.clone();
-    let mut store = match Store::open(&config.store) {
-        Ok(s) => s,
+    let lease = match store.lease(&name) {
+        Ok(l) => l,
         Err(e) => {
-            tracing::error!(link = %name, "cannot open the state store: {e}");
+            tracing::error!(link = %name, "cannot take the link's state: {e}");
             return;
         }
     };
@@ -78,13 +79,20 @@ pub fn run_link(
                 }
                 Err(e) => {
                     tracing::warn!(link = %name, "link not ready, retrying: {e}");
-                    let _ = store.record_cycle(&name, 0, Some(&e.to_string()));
+                    let _ = store.record_cycle(
+                        &lease,
+                        &CycleRecord {
+                            ms: 0,
+                            error: Some(e.to_string()),
+                            did_work: false,
+                        },
+                    );
                     sleep_unless_stopped(link.poll_interval.max(Duration::from_secs(1)), &stop);
                     continue;
                 }
             },
         };
-        let report = run_cycle(&current, &mut store, &stop, false);
+        let report = run_cycle(&current, store.as_ref(), &lease, &stop, false);
         log_report(&name, &report);
         plan = Some(current);
         // A link whose system keeps failing backs off (up to 5 min), so a shop that is down is
