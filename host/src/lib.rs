@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod lease;
 pub mod mapping;
 pub mod plugins;
 pub mod store;
