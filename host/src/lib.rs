@@ -7,4 +7,5 @@ pub mod engine;
 pub mod lease;
 pub mod mapping;
 pub mod plugins;
+pub mod service;
 pub mod store;

@@ -86,6 +86,12 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     let planned = plan_all(&config, &endpoints, &links)?;
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
+    if !dry_run {
+        // Cheap: one indexed delete of audit records past `[store] audit_retention`.
+        if let Err(e) = crate::service::retention::prune(&store, config.audit_retention) {
+            tracing::warn!("audit pruning failed: {e}");
+        }
+    }
     for (link, plan) in planned {
         if !link.enabled {
             println!(
@@ -170,7 +176,11 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
         signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())?;
         signal_hook::flag::register(signal, stop.clone())?;
     }
-    let mut threads = Vec::new();
+    let mut threads = vec![crate::service::retention::spawn_pruner(
+        store.clone(),
+        config.audit_retention,
+        stop.clone(),
+    )?];
     for (link, plan) in planned {
         let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp))
         else {
@@ -194,7 +204,7 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
         );
     }
     tracing::info!(
-        links = threads.len(),
+        links = threads.len() - 1,
         "orderlink running; Ctrl-C or SIGTERM to stop"
     );
     for t in threads {

@@ -15,13 +15,17 @@
 //! - A store file that is another program's, newer than this build, or damaged is refused before
 //!   anything else happens, and left untouched.
 
+pub mod checkpoints;
 mod error;
+pub mod order_trail;
 mod records;
 pub mod sqlite;
 
 use std::collections::HashMap;
 
+pub use checkpoints::Checkpoint;
 pub use error::StoreError;
+pub use order_trail::{KnownOrder, PendingWrite};
 pub use records::{
     cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkStats,
     OrderRow, OutboxEntry, PageCommit, SeenOrder, WriteOutcome,
@@ -90,4 +94,58 @@ pub trait StateStore: Send + Sync {
 
     /// The audit trail of one order, oldest first.
     fn history(&self, key: &str, link: Option<&str>) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// What each link (or one) last saw of an order.
+    fn known_order(&self, key: &str, link: Option<&str>) -> Result<Vec<KnownOrder>, StoreError>;
+
+    /// Every order key a link has seen.
+    fn known_keys(&self, link: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Pending writes of one link (every order, `key` None) or of one order (every link, `link`
+    /// None), oldest first.
+    fn pending_writes(
+        &self,
+        link: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Vec<PendingWrite>, StoreError>;
+
+    /// Queues writes through the outbox outside a feed page (reconcile, resync of given
+    /// orders), replacing older pending ones, with their audit records, in one transaction. The
+    /// cursor does not move.
+    fn queue_writes(
+        &self,
+        lease: &Lease,
+        outbox: &[OutboxEntry],
+        audit: &[AuditEntry],
+    ) -> Result<(), StoreError>;
+
+    /// Records decisions of a link that wrote nothing (audit only), in one transaction.
+    fn record_audit(&self, lease: &Lease, audit: &[AuditEntry]) -> Result<(), StoreError>;
+
+    /// Deletes audit records and cursor checkpoints older than `before` (RFC 3339), keeping the
+    /// newest checkpoint of each link and side. Returns the audit records deleted.
+    fn prune_audit(&self, before: &str) -> Result<usize, StoreError>;
+
+    /// The oldest audit record kept (RFC 3339), if any.
+    fn oldest_audit(&self) -> Result<Option<String>, StoreError>;
+
+    /// The newest checkpoint of a link's feed from one side saved at or before `at_ms`.
+    fn checkpoint_at_or_before(
+        &self,
+        link: &str,
+        side: Side,
+        at_ms: i64,
+    ) -> Result<Option<Checkpoint>, StoreError>;
+
+    /// The oldest checkpoint kept of a link's feed from one side: since when the feed is known
+    /// to have been followed.
+    fn first_checkpoint(&self, link: &str, side: Side) -> Result<Option<Checkpoint>, StoreError>;
+
+    /// When a link's cursor from one side was last saved (the feed last read), if ever.
+    fn cursor_saved_at(&self, link: &str, side: Side) -> Result<Option<String>, StoreError>;
+
+    /// Sets a link's cursor from one side (`None`: the connector's start point), to move it
+    /// back for a resync.
+    fn set_cursor(&self, lease: &Lease, side: Side, cursor: Option<&str>)
+        -> Result<(), StoreError>;
 }

@@ -62,7 +62,7 @@ pub struct OutboxEntry {
 }
 
 /// An audit record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
     /// When (RFC 3339).
     pub at: String,
@@ -83,7 +83,7 @@ pub struct AuditEntry {
 }
 
 /// A dead letter: a write that will not succeed as asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeadLetter {
     /// Id for retry/discard.
     pub id: i64,

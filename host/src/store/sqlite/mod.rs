@@ -9,6 +9,7 @@
 
 pub mod lock;
 pub mod schema;
+mod trail;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,8 +21,9 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Tran
 use self::lock::StoreLock;
 use self::schema::{Verdict, LATEST_VERSION, MIN_READABLE_VERSION};
 use super::{
-    cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkStats,
-    OrderRow, OutboxEntry, PageCommit, StateStore, StoreError, WriteOutcome,
+    cycle_worth_recording, now_ms, now_text, AuditEntry, Checkpoint, CycleRecord, DeadLetter,
+    KnownOrder, Lease, LinkStats, OrderRow, OutboxEntry, PageCommit, PendingWrite, StateStore,
+    StoreError, WriteOutcome,
 };
 use crate::config::Side;
 
@@ -456,37 +458,31 @@ impl StateStore for SqliteStore {
         self.write(|tx| {
             let mut up = tx.prepare_cached(seen_upsert(page.source))?;
             for o in page.seen {
-                up.execute(params![link, o.key, o.id, o.status, o.created_at, o.fulfilled, now])?;
-            }
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO outbox (link, target, key, status, from_status, source_status, expected_version, reason, attempts, next_attempt_ms, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9)
-                 ON CONFLICT (link, target, key) DO UPDATE SET status = excluded.status,
-                   from_status = excluded.from_status, source_status = excluded.source_status,
-                   expected_version = excluded.expected_version, reason = excluded.reason,
-                   attempts = 0, next_attempt_ms = 0, last_error = NULL",
-            )?;
-            for e in page.outbox {
-                ins.execute(params![
+                up.execute(params![
                     link,
-                    e.target.as_str(),
-                    e.key,
-                    e.status,
-                    e.from_status,
-                    e.source_status,
-                    e.expected_version,
-                    e.reason,
+                    o.key,
+                    o.id,
+                    o.status,
+                    o.created_at,
+                    o.fulfilled,
                     now
                 ])?;
             }
-            let mut del =
-                tx.prepare_cached("DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3")?;
+            trail::upsert_outbox(tx, link, page.outbox, &now)?;
+            let mut del = tx.prepare_cached(
+                "DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
+            )?;
             for (target, key) in page.drop_pending {
                 del.execute(params![link, target.as_str(), key])?;
             }
             insert_audit(tx, page.audit)?;
-            tx.prepare_cached(UPSERT_CURSOR)?
-                .execute(params![link, page.source.as_str(), page.next_cursor, now])?;
+            tx.prepare_cached(UPSERT_CURSOR)?.execute(params![
+                link,
+                page.source.as_str(),
+                page.next_cursor,
+                now
+            ])?;
+            trail::record_checkpoint(tx, link, page.source, page.next_cursor)?;
             Ok(())
         })?;
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
@@ -752,6 +748,106 @@ impl StateStore for SqliteStore {
                 })
             })?;
             rows.collect()
+        })
+    }
+
+    fn known_order(&self, key: &str, link: Option<&str>) -> Result<Vec<KnownOrder>, StoreError> {
+        self.with(|inner| trail::known_order(&inner.conn, key, link))
+    }
+
+    fn known_keys(&self, link: &str) -> Result<Vec<String>, StoreError> {
+        self.with(|inner| trail::known_keys(&inner.conn, link))
+    }
+
+    fn pending_writes(
+        &self,
+        link: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Vec<PendingWrite>, StoreError> {
+        self.with(|inner| trail::pending_writes(&inner.conn, link, key))
+    }
+
+    fn queue_writes(
+        &self,
+        lease: &Lease,
+        outbox: &[OutboxEntry],
+        audit: &[AuditEntry],
+    ) -> Result<(), StoreError> {
+        self.check_lease(lease)?;
+        if outbox.is_empty() && audit.is_empty() {
+            return Ok(());
+        }
+        let now = now_text();
+        self.write(|tx| {
+            trail::upsert_outbox(tx, &lease.link, outbox, &now)?;
+            insert_audit(tx, audit)
+        })
+    }
+
+    fn record_audit(&self, lease: &Lease, audit: &[AuditEntry]) -> Result<(), StoreError> {
+        self.check_lease(lease)?;
+        if audit.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| insert_audit(tx, audit))
+    }
+
+    fn prune_audit(&self, before: &str) -> Result<usize, StoreError> {
+        self.write(|tx| trail::prune_audit(tx, before))
+    }
+
+    fn oldest_audit(&self) -> Result<Option<String>, StoreError> {
+        self.with(|inner| {
+            inner
+                .conn
+                .query_row("SELECT MIN(at) FROM audit", [], |r| r.get(0))
+        })
+    }
+
+    fn checkpoint_at_or_before(
+        &self,
+        link: &str,
+        side: Side,
+        at_ms: i64,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        self.with(|inner| trail::checkpoint_at_or_before(&inner.conn, link, side, at_ms))
+    }
+
+    fn first_checkpoint(&self, link: &str, side: Side) -> Result<Option<Checkpoint>, StoreError> {
+        self.with(|inner| trail::first_checkpoint(&inner.conn, link, side))
+    }
+
+    fn cursor_saved_at(&self, link: &str, side: Side) -> Result<Option<String>, StoreError> {
+        self.with(|inner| trail::cursor_saved_at(&inner.conn, link, side))
+    }
+
+    fn set_cursor(
+        &self,
+        lease: &Lease,
+        side: Side,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.check_lease(lease)?;
+        let link = lease.link.as_str();
+        {
+            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            inner.held_cursors.remove(&(link.to_owned(), side));
+        }
+        let now = now_text();
+        self.write(|tx| {
+            match cursor {
+                Some(c) => tx.prepare_cached(UPSERT_CURSOR)?.execute(params![
+                    link,
+                    side.as_str(),
+                    c,
+                    now
+                ])?,
+                None => tx.execute(
+                    "DELETE FROM cursors WHERE link = ?1 AND side = ?2",
+                    params![link, side.as_str()],
+                )?,
+            };
+            Ok(())
         })
     }
 }
