@@ -2,13 +2,17 @@
 //! the protected statuses.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use orderlink_plugin_api::model::{ConnectorRole, Vocabulary};
+use orderlink_plugin_api::model::{Capability, ConnectorRole, Vocabulary};
 use orderlink_plugin_api::sdk::Connector;
 use orderlink_plugin_api::ConnectorError;
 
-use crate::config::{Config, FileError, Link, Side};
+use super::decide::Rules;
+use super::health::LinkHealth;
+use crate::config::{Config, FileError, Link};
+use crate::domain::Side;
 use crate::mapping::{Mapping, MappingFile};
 use crate::plugins::PluginSet;
 
@@ -48,6 +52,15 @@ pub struct EndpointRuntime {
     pub connector_name: String,
     /// The connector instance (shared by every link using the endpoint).
     pub connector: Arc<dyn Connector>,
+    /// What the connector declares it can do.
+    pub capabilities: Vec<Capability>,
+}
+
+impl EndpointRuntime {
+    /// Whether the connector declares a capability.
+    pub fn can(&self, capability: Capability) -> bool {
+        self.capabilities.contains(&capability)
+    }
 }
 
 /// Connected endpoints by name, or the setup problem of each.
@@ -90,6 +103,7 @@ pub fn connect_endpoints(config: &Config, plugins: &PluginSet) -> Endpoints {
                                 name: name.clone(),
                                 connector_name: ep.connector.clone(),
                                 connector: Arc::new(c) as Arc<dyn Connector>,
+                                capabilities: info.capabilities.clone(),
                             })
                         })
                         .map_err(|source| {
@@ -130,6 +144,8 @@ pub struct LinkPlan {
     pub protected_shop: HashSet<String>,
     /// ERP status codes never overwritten.
     pub protected_erp: HashSet<String>,
+    /// How each side is doing (sides that fail rest for a while).
+    pub health: Mutex<LinkHealth>,
 }
 
 impl LinkPlan {
@@ -139,6 +155,43 @@ impl LinkPlan {
             Side::Shop => &self.shop,
             Side::Erp => &self.erp,
         }
+    }
+
+    /// The rules the link's decisions follow.
+    pub fn rules(&self) -> Rules<'_> {
+        Rules {
+            direction: self.link.direction,
+            scope: self.link.scope,
+            conflict_winner: self.link.conflict_winner,
+            mapping: &self.mapping,
+            protected_shop: &self.protected_shop,
+            protected_erp: &self.protected_erp,
+        }
+    }
+
+    fn with_health<T>(&self, f: impl FnOnce(&mut LinkHealth) -> T) -> T {
+        f(&mut self.health.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Whether a side may be called now (it is not resting after failures).
+    pub fn due(&self, side: Side) -> bool {
+        self.with_health(|h| h.due(side, Instant::now()))
+    }
+
+    /// A call to a side failed: it rests.
+    pub fn failed(&self, side: Side, retry_after: Option<Duration>, error: String) {
+        self.with_health(|h| h.failed(side, Instant::now(), retry_after, error));
+    }
+
+    /// A call to a side succeeded.
+    pub fn succeeded(&self, side: Side) {
+        self.with_health(|h| h.succeeded(side));
+    }
+
+    /// How long until a resting side may be called again, if one rests.
+    pub fn next_retry_in(&self) -> Option<Duration> {
+        self.with_health(|h| h.next_retry())
+            .map(|at| at.saturating_duration_since(Instant::now()))
     }
 
     /// The protected codes of a side.
@@ -227,5 +280,6 @@ pub fn plan_link(
         mapping,
         protected_shop,
         protected_erp,
+        health: Mutex::new(LinkHealth::default()),
     })
 }

@@ -68,7 +68,6 @@ pub fn run_link(
             return;
         }
     };
-    let mut failures = 0u32;
     while !stop.load(Ordering::SeqCst) {
         let current = match plan.take() {
             Some(p) => p,
@@ -95,19 +94,11 @@ pub fn run_link(
         let report = run_cycle(&current, store.as_ref(), &lease, &stop, false);
         log_report(&name, &report);
         plan = Some(current);
-        // A link whose system keeps failing backs off (up to 5 min), so a shop that is down is
-        // not polled, and billed, at full rate.
-        failures = if report.error.is_some() {
-            failures + 1
-        } else {
-            0
-        };
-        let wait = if failures == 0 {
-            link.poll_interval
-        } else {
-            link.poll_interval
-                .max(super::backoff::delay(failures - 1, None))
-        };
+        // A side whose system keeps failing rests inside the cycle (per-side backoff), so the
+        // link keeps its pace for the other side; a feed that held changes back is polled then.
+        let wait = report
+            .poll_after
+            .map_or(link.poll_interval, |p| p.min(link.poll_interval));
         sleep_unless_stopped(wait, &stop);
     }
     tracing::info!(link = %name, "link stopped");

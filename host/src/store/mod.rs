@@ -28,11 +28,11 @@ pub use error::StoreError;
 pub use order_trail::{KnownOrder, PendingWrite};
 pub use records::{
     cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkStats,
-    OrderRow, OutboxEntry, PageCommit, SeenOrder, WriteOutcome,
+    OrderRow, OutboxEntry, OutboxUpdate, PageCommit, SeenOrder,
 };
 pub use sqlite::SqliteStore;
 
-use crate::config::Side;
+use crate::domain::Side;
 
 /// The state store, shared by every link of a host (`Arc<dyn StateStore>`): methods take
 /// `&self` and the implementation serialises its writes (one writer per host).
@@ -46,13 +46,13 @@ pub trait StateStore: Send + Sync {
     /// What the store knows of some orders of a link (one query for all the keys).
     fn orders(&self, link: &str, keys: &[String]) -> Result<HashMap<String, OrderRow>, StoreError>;
 
-    /// Pending outbox entries of a link aimed at one side, by key: the status each would set.
-    fn pending_for(
+    /// Pending outbox entries of a link aimed at one side, by key (one query for all the keys).
+    fn pending_into(
         &self,
         link: &str,
         target: Side,
         keys: &[String],
-    ) -> Result<HashMap<String, String>, StoreError>;
+    ) -> Result<HashMap<String, OutboxEntry>, StoreError>;
 
     /// Commits one page of a feed in one transaction (see [`PageCommit`]). A page with no
     /// order, write or audit record need not be written at all: its cursor may be held in
@@ -68,7 +68,7 @@ pub trait StateStore: Send + Sync {
     ) -> Result<Vec<OutboxEntry>, StoreError>;
 
     /// Records what became of a batch of outbox entries, in one transaction.
-    fn record_outcomes(&self, lease: &Lease, outcomes: &[WriteOutcome]) -> Result<(), StoreError>;
+    fn record_outcomes(&self, lease: &Lease, outcomes: &[OutboxUpdate]) -> Result<(), StoreError>;
 
     /// Records the end of a cycle, unless it is idle and ends as the last recorded one did
     /// ([`cycle_worth_recording`]).

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::config::Side;
+use crate::domain::Side;
 
 /// An order as a link last saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -22,10 +22,10 @@ use self::lock::StoreLock;
 use self::schema::{Verdict, LATEST_VERSION, MIN_READABLE_VERSION};
 use super::{
     cycle_worth_recording, now_ms, now_text, AuditEntry, Checkpoint, CycleRecord, DeadLetter,
-    KnownOrder, Lease, LinkStats, OrderRow, OutboxEntry, PageCommit, PendingWrite, StateStore,
-    StoreError, WriteOutcome,
+    KnownOrder, Lease, LinkStats, OrderRow, OutboxEntry, OutboxUpdate, PageCommit, PendingWrite,
+    StateStore, StoreError,
 };
-use crate::config::Side;
+use crate::domain::Side;
 
 /// How a command uses the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -350,6 +350,20 @@ fn done_upsert(target: Side) -> &'static str {
     }
 }
 
+fn outbox_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: r.get(0)?,
+        target: side(&r.get::<_, String>(1)?),
+        key: r.get(2)?,
+        status: r.get(3)?,
+        from_status: r.get(4)?,
+        source_status: r.get(5)?,
+        expected_version: r.get(6)?,
+        reason: r.get(7)?,
+        attempts: r.get(8)?,
+    })
+}
+
 fn dead_letter_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter> {
     Ok(DeadLetter {
         id: r.get(0)?,
@@ -421,24 +435,22 @@ impl StateStore for SqliteStore {
         })
     }
 
-    fn pending_for(
+    fn pending_into(
         &self,
         link: &str,
         target: Side,
         keys: &[String],
-    ) -> Result<HashMap<String, String>, StoreError> {
+    ) -> Result<HashMap<String, OutboxEntry>, StoreError> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
         self.with(|inner| {
             let mut stmt = inner.conn.prepare_cached(
-                "SELECT key, status FROM outbox
-                 WHERE link = ?1 AND target = ?2 AND key IN (SELECT value FROM json_each(?3))",
+                "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
+                 FROM outbox WHERE link = ?1 AND target = ?2 AND key IN (SELECT value FROM json_each(?3))",
             )?;
-            let rows = stmt.query_map(params![link, target.as_str(), json_list(keys)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?;
-            rows.collect()
+            let rows = stmt.query_map(params![link, target.as_str(), json_list(keys)], outbox_entry)?;
+            rows.map(|r| r.map(|e| (e.key.clone(), e))).collect()
         })
     }
 
@@ -501,24 +513,12 @@ impl StateStore for SqliteStore {
                 "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
                  FROM outbox WHERE link = ?1 AND target = ?2 AND next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
             )?;
-            let rows = stmt.query_map(params![link, target.as_str(), now_ms(), limit], |r| {
-                Ok(OutboxEntry {
-                    id: r.get(0)?,
-                    target: side(&r.get::<_, String>(1)?),
-                    key: r.get(2)?,
-                    status: r.get(3)?,
-                    from_status: r.get(4)?,
-                    source_status: r.get(5)?,
-                    expected_version: r.get(6)?,
-                    reason: r.get(7)?,
-                    attempts: r.get(8)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![link, target.as_str(), now_ms(), limit], outbox_entry)?;
             rows.collect()
         })
     }
 
-    fn record_outcomes(&self, lease: &Lease, outcomes: &[WriteOutcome]) -> Result<(), StoreError> {
+    fn record_outcomes(&self, lease: &Lease, outcomes: &[OutboxUpdate]) -> Result<(), StoreError> {
         self.check_lease(lease)?;
         if outcomes.is_empty() {
             return Ok(());
@@ -531,7 +531,7 @@ impl StateStore for SqliteStore {
             let mut audit = Vec::new();
             for outcome in outcomes {
                 match outcome {
-                    WriteOutcome::Done { entry: e, changed } => {
+                    OutboxUpdate::Done { entry: e, changed } => {
                         delete.execute(params![e.id])?;
                         tx.prepare_cached(done_upsert(e.target))?
                             .execute(params![link, e.key, e.status, now, changed])?;
@@ -543,7 +543,7 @@ impl StateStore for SqliteStore {
                         audit.push(outcome_audit(link, e, action, e.reason.clone()));
                         applied += 1;
                     }
-                    WriteOutcome::Retry {
+                    OutboxUpdate::Retry {
                         entry: e,
                         delay_ms,
                         error,
@@ -555,7 +555,7 @@ impl StateStore for SqliteStore {
                         )?
                         .execute(params![e.id, now_ms().saturating_add(*delay_ms), error, clear_version])?;
                     }
-                    WriteOutcome::Dead {
+                    OutboxUpdate::Dead {
                         entry: e,
                         code,
                         reason,
@@ -578,7 +578,19 @@ impl StateStore for SqliteStore {
                         ])?;
                         audit.push(outcome_audit(link, e, "dead letter", format!("{code}: {reason}")));
                     }
-                    WriteOutcome::Dropped { entry: e, audit: a } => {
+                    OutboxUpdate::Reread {
+                        entry: e,
+                        from_status,
+                        expected_version,
+                    } => {
+                        tx.prepare_cached(
+                            "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = 0,
+                               last_error = 'conflict: read again', from_status = ?2, expected_version = ?3
+                             WHERE id = ?1",
+                        )?
+                        .execute(params![e.id, from_status, expected_version])?;
+                    }
+                    OutboxUpdate::Dropped { entry: e, audit: a } => {
                         delete.execute(params![e.id])?;
                         audit.push(a.clone());
                     }

@@ -234,30 +234,30 @@ fn a_page_and_a_batch_of_outcomes_are_one_transaction_each() {
     assert_eq!(store.commits(), 1);
     assert_eq!(store.orders("main", &keys).unwrap().len(), 100);
     assert_eq!(
-        store.pending_for("main", Side::Shop, &keys).unwrap().len(),
+        store.pending_into("main", Side::Shop, &keys).unwrap().len(),
         100
     );
     let due = store.due_outbox("main", Side::Shop, 100).unwrap();
-    let outcomes: Vec<WriteOutcome> = due
+    let outcomes: Vec<OutboxUpdate> = due
         .iter()
         .enumerate()
         .map(|(i, e)| match i % 4 {
-            0 => WriteOutcome::Done {
+            0 => OutboxUpdate::Done {
                 entry: e.clone(),
                 changed: true,
             },
-            1 => WriteOutcome::Retry {
+            1 => OutboxUpdate::Retry {
                 entry: e.clone(),
                 delay_ms: 60_000,
                 error: "transient: 503".into(),
                 clear_version: false,
             },
-            2 => WriteOutcome::Dead {
+            2 => OutboxUpdate::Dead {
                 entry: e.clone(),
                 code: "permanent".into(),
                 reason: "closed".into(),
             },
-            _ => WriteOutcome::Dropped {
+            _ => OutboxUpdate::Dropped {
                 entry: e.clone(),
                 audit: outcome_audit(
                     "main",

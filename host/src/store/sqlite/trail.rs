@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::side;
-use crate::config::Side;
+use crate::domain::Side;
 use crate::store::checkpoints::checkpoint_due;
 use crate::store::{now_ms, now_text, Checkpoint, KnownOrder, OutboxEntry, PendingWrite};
 
