@@ -11,7 +11,8 @@ use crate::sims::{orderlink, plugin_dir, SimProcess};
 
 /// The API key the IdoSell simulator accepts in these setups.
 pub const SHOP_KEY: &str = "test-shop-key-123";
-/// The enova365 operator password in these setups.
+/// The enova365 secret in these setups: the application token of the Dynamic WebAPI (and the
+/// operator's password, should a test switch to MethodInvoker).
 pub const ERP_PASSWORD: &str = "test-erp-pass-456";
 
 /// The mapping most tests use.
@@ -53,6 +54,8 @@ impl SimPair {
                 "--operator",
                 "Administrator",
                 "--password",
+                ERP_PASSWORD,
+                "--app-token",
                 ERP_PASSWORD,
             ],
         );
@@ -135,9 +138,8 @@ requests_per_second = 1000
 connector = "enova365"
 [endpoints.{erp_name}.config]
 url = "{}"
-database = "Firma"
+application_token = "${{env:ORDERLINK_TEST_ERP_PASSWORD}}"
 operator = "Administrator"
-password = "${{env:ORDERLINK_TEST_ERP_PASSWORD}}"
 "#,
             self.shop.url, self.erp.url
         )

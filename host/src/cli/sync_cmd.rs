@@ -2,16 +2,30 @@
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 use super::context::{load_config, load_plugins};
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
+use crate::engine::cycle::CycleReport;
 use crate::engine::plan::{Endpoints, LinkPlan};
-use crate::engine::runner::run_link;
 use crate::engine::{connect_endpoints, plan_link, run_cycle};
 use crate::store::sqlite::OpenMode;
 use crate::store::{SqliteStore, StateStore};
+
+/// Adds a later cycle's report to an earlier one's.
+fn absorb(total: &mut CycleReport, next: CycleReport) {
+    total.pulled += next.pulled;
+    total.queued.extend(next.queued);
+    total.applied.extend(next.applied);
+    for (why, n) in next.skipped {
+        *total.skipped.entry(why).or_default() += n;
+    }
+    total.retried += next.retried;
+    total.dead += next.dead;
+    total.error = next.error;
+    total.more = next.more;
+    total.poll_after = next.poll_after;
+}
 
 /// A link and its plan, or why it cannot run now.
 type PlannedLink = (Link, Result<LinkPlan, String>);
@@ -109,7 +123,13 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
             }
         };
         let lease = store.lease(&link.name)?;
-        let report = run_cycle(&plan, &store, &lease, &stop, dry_run);
+        let mut report = run_cycle(&plan, &store, &lease, &stop, dry_run);
+        // A first sync larger than one cycle's page budget goes on until the feeds are read
+        // (a dry run does not move its cursors: it says that more remain).
+        while report.more && report.error.is_none() && !dry_run {
+            let next = run_cycle(&plan, &store, &lease, &stop, dry_run);
+            absorb(&mut report, next);
+        }
         let lines = if dry_run {
             &report.queued
         } else {
@@ -151,68 +171,15 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 .map(|e| format!("; error: {e}"))
                 .unwrap_or_default()
         );
+        if report.more {
+            println!(
+                "link `{}`: more changes remain beyond one cycle's page budget",
+                link.name
+            );
+        }
         if report.error.is_some() {
             code = EXIT_FAILURE;
         }
     }
     Ok(code)
-}
-
-/// Runs every enabled link until SIGTERM or Ctrl-C; then finishes the batch in flight and exits 0.
-pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
-    let config = Arc::new(load_config(config_path)?);
-    let links = chosen(&config, None)?;
-    if links.is_empty() {
-        return Err(BadInput("every link has enabled = false: nothing to run".into()).into());
-    }
-    // Judged and locked before any plugin or network call; one store (one writer) for all links.
-    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&config.store, OpenMode::Own)?);
-    let plugins = load_plugins(&config);
-    let endpoints = connect_endpoints(&config, &plugins);
-    let planned = plan_all(&config, &endpoints, &links)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        // A second signal while stopping exits at once.
-        signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())?;
-        signal_hook::flag::register(signal, stop.clone())?;
-    }
-    let mut threads = vec![crate::service::retention::spawn_pruner(
-        store.clone(),
-        config.audit_retention,
-        stop.clone(),
-    )?];
-    for (link, plan) in planned {
-        let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp))
-        else {
-            tracing::error!(link = %link.name, "link cannot run: {}", plan.err().unwrap_or_default());
-            continue;
-        };
-        let plan = match plan {
-            Ok(p) => Some(p),
-            Err(e) => {
-                tracing::warn!(link = %link.name, "link not ready, will retry: {e}");
-                None
-            }
-        };
-        let (config, stop, eps) = (config.clone(), stop.clone(), (shop.clone(), erp.clone()));
-        let store = store.clone();
-        let name = link.name.clone();
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("link-{name}"))
-                .spawn(move || run_link(config, link, eps, plan, store, stop))?,
-        );
-    }
-    tracing::info!(
-        links = threads.len() - 1,
-        "orderlink running; Ctrl-C or SIGTERM to stop"
-    );
-    for t in threads {
-        let _ = t.join();
-    }
-    if let Err(e) = store.checkpoint() {
-        tracing::warn!("cannot save the last cursors: {e}");
-    }
-    tracing::info!("stopped");
-    Ok(EXIT_OK)
 }

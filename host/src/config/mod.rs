@@ -18,7 +18,7 @@ pub use source::{FileError, SourceFile};
 pub use crate::domain::{Direction, Scope, Side};
 
 /// A configured system: a connector and its config (secrets already resolved).
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct Endpoint {
     /// The endpoint's name in the config.
     pub name: String,
@@ -39,7 +39,7 @@ impl std::fmt::Debug for Endpoint {
 }
 
 /// A configured link between a shop and an ERP endpoint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     /// Its name.
     pub name: String,
@@ -57,6 +57,8 @@ pub struct Link {
     pub mapping: PathBuf,
     /// How often to poll.
     pub poll_interval: Duration,
+    /// How far polling slows down while the feeds stay idle (at least `poll_interval`).
+    pub poll_interval_max: Duration,
     /// Shop statuses never overwritten (None: the shop connector's closed statuses).
     pub protected_shop: Option<Vec<String>>,
     /// ERP statuses never overwritten (None: the ERP connector's closed statuses).
@@ -143,6 +145,7 @@ struct RawLink {
     scope: Option<RawScope>,
     recent_days: Option<u32>,
     poll_interval: Option<String>,
+    poll_interval_max: Option<String>,
     protected_shop: Option<Vec<String>>,
     protected_erp: Option<Vec<String>>,
     conflict_winner: Option<Side>,
@@ -301,6 +304,18 @@ impl Config {
                         )
                     })?,
             };
+            // An idle feed slows down to six times its interval unless told otherwise.
+            let poll_interval_max = match &l.poll_interval_max {
+                None => poll_interval.saturating_mul(6),
+                Some(text) => parse_duration(text)
+                    .filter(|d| *d >= poll_interval)
+                    .ok_or_else(|| {
+                        src.error_for_key(
+                            &k("poll_interval_max"),
+                            format!("`{text}` is not a duration of at least poll_interval (e.g. \"30s\", \"2m\")"),
+                        )
+                    })?,
+            };
             let batch_size = l.batch_size.unwrap_or(100);
             if !(1..=100).contains(&batch_size) {
                 return Err(src.error_for_key(&k("batch_size"), "must be between 1 and 100"));
@@ -323,6 +338,7 @@ impl Config {
                     scope,
                     mapping,
                     poll_interval,
+                    poll_interval_max,
                     protected_shop: l.protected_shop.clone(),
                     protected_erp: l.protected_erp.clone(),
                     conflict_winner: l.conflict_winner.unwrap_or(Side::Erp),

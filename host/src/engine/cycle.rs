@@ -47,6 +47,9 @@ pub struct CycleReport {
     pub error: Option<String>,
     /// A feed held changes back: poll again after this long rather than a whole interval.
     pub poll_after: Option<Duration>,
+    /// A feed still had changes when the cycle's page budget ran out: the next cycle should
+    /// start at once.
+    pub more: bool,
 }
 
 impl CycleReport {
@@ -160,8 +163,11 @@ fn pull(
     let link = &plan.link.name;
     let src = plan.endpoint(source);
     let mut cursor = store.cursor(link, source)?;
+    let mut progress = super::progress::Progress::new(link, source);
+    let mut more = true;
     for _ in 0..MAX_PAGES_PER_CYCLE {
         if stop.load(Ordering::SeqCst) {
+            more = false;
             break;
         }
         let page = src
@@ -172,6 +178,7 @@ fn pull(
             })
             .map_err(|e| connector_error(plan, source, e))?;
         report.pulled += page.orders.len();
+        progress.page(page.orders.len(), None);
         if let Some(ms) = page.poll_after_ms {
             let after = Duration::from_millis(ms);
             report.poll_after = Some(report.poll_after.map_or(after, |p| p.min(after)));
@@ -192,9 +199,12 @@ fn pull(
         }
         cursor = Some(page.next_cursor);
         if !page.has_more {
+            more = false;
             break;
         }
     }
+    progress.finish(more);
+    report.more |= more;
     Ok(())
 }
 

@@ -55,8 +55,17 @@ pub struct LinkLive {
     pub dead: u64,
     /// Writes pending in the outbox after the last cycle.
     pub pending: u64,
-    /// The oldest change not yet applied (its time on the source), if any is pending.
+    /// The oldest change not yet applied (when it was queued), if any is pending.
     pub oldest_pending_at: Option<DateTime<Utc>>,
+    /// When the next cycle (or setup attempt) is due.
+    pub next_cycle_at: Option<DateTime<Utc>>,
+    /// The current wait between cycles in seconds: the interval, longer while the feeds stay
+    /// idle (up to the link's ceiling) or while it fails.
+    pub current_interval_secs: f64,
+    /// The latest a cycle started behind its schedule, in milliseconds (the pool was busy).
+    pub worst_start_delay_ms: u64,
+    /// Times the link was restarted after a crash.
+    pub restarts: u64,
 }
 
 impl LinkLive {
@@ -77,6 +86,10 @@ impl LinkLive {
             dead: 0,
             pending: 0,
             oldest_pending_at: None,
+            next_cycle_at: None,
+            current_interval_secs: interval_secs,
+            worst_start_delay_ms: 0,
+            restarts: 0,
         }
     }
 }

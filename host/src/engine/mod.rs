@@ -1,4 +1,5 @@
-//! The sync engine: link setup, the sync cycle, the outbox flush, and the long-running runner.
+//! The sync engine: link setup, the sync cycle, the outbox flush, and the supervisor that runs
+//! every link for `orderlink run`.
 
 pub mod backoff;
 pub mod commit;
@@ -9,7 +10,8 @@ pub mod health;
 pub mod live;
 pub mod outcome;
 pub mod plan;
-pub mod runner;
+pub mod progress;
+pub mod supervisor;
 
 pub use cycle::{run_cycle, CycleReport};
 pub use plan::{connect_endpoints, plan_link, LinkPlan, SetupError};

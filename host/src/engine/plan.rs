@@ -68,66 +68,77 @@ pub type Endpoints = BTreeMap<String, Result<Arc<EndpointRuntime>, SetupError>>;
 
 /// Creates a connector for every endpoint the config uses. Problems come back per endpoint.
 pub fn connect_endpoints(config: &Config, plugins: &PluginSet) -> Endpoints {
-    let mut out = BTreeMap::new();
-    for (name, ep) in &config.endpoints {
-        let result = match plugins.connector(&ep.connector) {
-            None => Err(SetupError::Input(vec![config.error_for_key(
-                &format!("endpoints.{name}.connector"),
-                format!(
-                    "no plugin provides connector `{}` (available: {})",
-                    ep.connector,
-                    if plugins.connector_names().is_empty() {
-                        "none: check the plugin directory".to_owned()
-                    } else {
-                        plugins.connector_names().join(", ")
-                    }
-                ),
-            )])),
-            Some((lib, info)) => {
-                let role_ok = config.links.values().all(|l| {
-                    (l.shop != *name || info.role == ConnectorRole::Shop)
-                        && (l.erp != *name || info.role == ConnectorRole::Erp)
-                });
-                if !role_ok {
-                    Err(SetupError::Input(vec![config.error_for_key(
-                        &format!("endpoints.{name}.connector"),
-                        format!(
-                            "connector `{}` is a {:?} connector but a link uses it on the other side",
-                            ep.connector, info.role
-                        ),
-                    )]))
+    config
+        .endpoints
+        .keys()
+        .map(|name| (name.clone(), connect_endpoint(config, plugins, name)))
+        .collect()
+}
+
+/// Creates the connector of one endpoint of the config.
+pub fn connect_endpoint(
+    config: &Config,
+    plugins: &PluginSet,
+    name: &str,
+) -> Result<Arc<EndpointRuntime>, SetupError> {
+    let Some(ep) = config.endpoints.get(name) else {
+        return Err(SetupError::Input(vec![config.error_for_key(
+            "endpoints",
+            format!("no endpoint named `{name}`"),
+        )]));
+    };
+    let Some((lib, info)) = plugins.connector(&ep.connector) else {
+        return Err(SetupError::Input(vec![config.error_for_key(
+            &format!("endpoints.{name}.connector"),
+            format!(
+                "no plugin provides connector `{}` (available: {})",
+                ep.connector,
+                if plugins.connector_names().is_empty() {
+                    "none: check the plugin directory".to_owned()
                 } else {
-                    lib.create(&ep.connector, &ep.config)
-                        .map(|c| {
-                            Arc::new(EndpointRuntime {
-                                name: name.clone(),
-                                connector_name: ep.connector.clone(),
-                                connector: Arc::new(c) as Arc<dyn Connector>,
-                                capabilities: info.capabilities.clone(),
-                            })
-                        })
-                        .map_err(|source| {
-                            if source.kind == orderlink_plugin_api::ErrorKind::Config {
-                                SetupError::Input(vec![config.error_for_key(
-                                    &format!("endpoints.{name}.config"),
-                                    format!(
-                                        "connector `{}` refused its config: {}",
-                                        ep.connector, source.message
-                                    ),
-                                )])
-                            } else {
-                                SetupError::Endpoint {
-                                    endpoint: name.clone(),
-                                    source,
-                                }
-                            }
-                        })
+                    plugins.connector_names().join(", ")
+                }
+            ),
+        )]));
+    };
+    let role_ok = config.links.values().all(|l| {
+        (l.shop != *name || info.role == ConnectorRole::Shop)
+            && (l.erp != *name || info.role == ConnectorRole::Erp)
+    });
+    if !role_ok {
+        return Err(SetupError::Input(vec![config.error_for_key(
+            &format!("endpoints.{name}.connector"),
+            format!(
+                "connector `{}` is a {:?} connector but a link uses it on the other side",
+                ep.connector, info.role
+            ),
+        )]));
+    }
+    lib.create(&ep.connector, &ep.config)
+        .map(|c| {
+            Arc::new(EndpointRuntime {
+                name: name.to_owned(),
+                connector_name: ep.connector.clone(),
+                connector: Arc::new(c) as Arc<dyn Connector>,
+                capabilities: info.capabilities.clone(),
+            })
+        })
+        .map_err(|source| {
+            if source.kind == orderlink_plugin_api::ErrorKind::Config {
+                SetupError::Input(vec![config.error_for_key(
+                    &format!("endpoints.{name}.config"),
+                    format!(
+                        "connector `{}` refused its config: {}",
+                        ep.connector, source.message
+                    ),
+                )])
+            } else {
+                SetupError::Endpoint {
+                    endpoint: name.to_owned(),
+                    source,
                 }
             }
-        };
-        out.insert(name.clone(), result);
-    }
-    out
+        })
 }
 
 /// Everything a link needs to run a cycle.

@@ -37,7 +37,8 @@ use crate::domain::Side;
 /// The state store, shared by every link of a host (`Arc<dyn StateStore>`): methods take
 /// `&self` and the implementation serialises its writes (one writer per host).
 pub trait StateStore: Send + Sync {
-    /// Takes ownership of a link's state for this process; writes then carry the lease.
+    /// The lease this process holds on a link's state, taken if free (idempotent while held);
+    /// writes then carry it.
     fn lease(&self, link: &str) -> Result<Lease, StoreError>;
 
     /// The saved cursor of a link's feed from one side.
@@ -77,6 +78,9 @@ pub trait StateStore: Send + Sync {
     /// Makes whatever is held in memory (cursors of empty pages) durable; called when a host
     /// stops.
     fn checkpoint(&self) -> Result<(), StoreError>;
+
+    /// A link's pending writes: how many, and when the oldest was queued (RFC 3339).
+    fn pending_summary(&self, link: &str) -> Result<(u64, Option<String>), StoreError>;
 
     /// Statistics of some links (a link never seen gets defaults), in a fixed number of queries.
     fn stats(&self, links: &[String]) -> Result<HashMap<String, LinkStats>, StoreError>;

@@ -637,6 +637,17 @@ impl StateStore for SqliteStore {
         self.persist_held()
     }
 
+    fn pending_summary(&self, link: &str) -> Result<(u64, Option<String>), StoreError> {
+        self.with(|inner| {
+            inner
+                .conn
+                .prepare_cached("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE link = ?1")?
+                .query_row([link], |r| {
+                    Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get(1)?))
+                })
+        })
+    }
+
     fn stats(&self, links: &[String]) -> Result<HashMap<String, LinkStats>, StoreError> {
         let mut out: HashMap<String, LinkStats> = links
             .iter()
