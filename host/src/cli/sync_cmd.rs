@@ -3,12 +3,12 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use super::context::{load_config, load_plugins};
+use super::context::{connect_checked, load_config, load_plugins};
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
 use crate::engine::cycle::CycleReport;
 use crate::engine::plan::{Endpoints, LinkPlan};
-use crate::engine::{connect_endpoints, plan_link, run_cycle};
+use crate::engine::{plan_link, run_cycle};
 use crate::store::sqlite::OpenMode;
 use crate::store::{SqliteStore, StateStore};
 
@@ -96,7 +96,7 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
         SqliteStore::in_memory()?
     };
     let plugins = load_plugins(&config);
-    let endpoints = connect_endpoints(&config, &plugins);
+    let endpoints = connect_checked(&config, &plugins)?;
     let planned = plan_all(&config, &endpoints, &links)?;
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;

@@ -229,16 +229,20 @@ fn protected_codes(
             .collect()),
         Some(names) => names
             .iter()
-            .map(|n| {
-                vocab
-                    .resolve(n)
-                    .map(|s| s.code.clone())
-                    .ok_or_else(|| FileError {
-                        file: config.path.clone(),
-                        line: None,
-                        key: Some(key.to_owned()),
-                        message: format!("`{n}` is not a status of that system"),
-                    })
+            .enumerate()
+            .map(|(i, n)| {
+                vocab.resolve(n).map(|s| s.code.clone()).ok_or_else(|| {
+                    let known: Vec<&str> = vocab.statuses.iter().map(|s| s.code.as_str()).collect();
+                    let mut e = config.error_for_key(
+                        &format!("{key}[{i}]"),
+                        format!(
+                            "`{n}` is not a status of that system (its statuses: {})",
+                            known.join(", ")
+                        ),
+                    );
+                    e.key = Some(key.to_owned());
+                    e
+                })
             })
             .collect(),
     }
