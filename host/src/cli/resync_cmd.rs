@@ -5,8 +5,8 @@ use std::path::Path;
 
 use super::context::{load_config, load_plugins, service_error};
 use super::{EXIT_FAILURE, EXIT_OK};
+use crate::service::link;
 use crate::service::resync::{self, ResyncReport};
-use crate::service::{link, ServiceError};
 use crate::store::sqlite::OpenMode;
 use crate::store::SqliteStore;
 
@@ -18,6 +18,10 @@ pub struct ResyncWhat {
     /// back from now (`90m`, `2h`, `1d`).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// Re-read these orders now and push them through the decide path (repeatable, or
+    /// several after one flag).
+    #[arg(long = "order", value_name = "N", num_args = 1..)]
+    pub orders: Vec<String>,
 }
 
 /// Runs a resync of one link and prints what it did.
@@ -39,7 +43,7 @@ pub fn run(
     let plan = link::plan(&config, &plugins, l).map_err(service_error)?;
     let report = match since {
         Some(at) => resync::since(&plan, &store, at),
-        None => Err(ServiceError::BadInput("resync needs --since TIME".into())),
+        None => resync::orders(&plan, &store, &what.orders),
     }
     .map_err(service_error)?;
     if as_json {
@@ -69,6 +73,17 @@ pub fn render(r: &ResyncReport) -> String {
     }
     for c in &r.cursors {
         out.push_str(&format!("  {} feed: {}\n", c.side.as_str(), c.note));
+    }
+    for v in &r.verdicts {
+        out.push_str(&format!(
+            "  order from {} ({}): {}\n",
+            v.source.the(),
+            v.source_status,
+            crate::service::explain::action_words(v)
+        ));
+    }
+    for m in &r.missing {
+        out.push_str(&format!("  {m}\n"));
     }
     let c = &r.cycle;
     for line in &c.applied {

@@ -107,21 +107,26 @@ pub trait StateStore: Send + Sync {
 
     /// Pending writes of one link (every order, `key` None) or of one order (every link, `link`
     /// None), oldest first.
-    fn pending_writes(
+    fn outbox_list(
         &self,
         link: Option<&str>,
         key: Option<&str>,
     ) -> Result<Vec<PendingWrite>, StoreError>;
 
-    /// Queues writes through the outbox outside a feed page (reconcile, resync of given
-    /// orders), replacing older pending ones, with their audit records, in one transaction. The
-    /// cursor does not move.
+    /// Queues writes through the outbox outside a feed page (reconcile), replacing older pending
+    /// ones, drops pending writes `(target, key)`, with their audit records, in one transaction.
+    /// The cursor does not move.
     fn queue_writes(
         &self,
         lease: &Lease,
         outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
         audit: &[AuditEntry],
     ) -> Result<(), StoreError>;
+
+    /// Commits decisions about orders read outside the feed (resync of given orders) like a
+    /// page, in one transaction, without moving the cursor (`page.next_cursor` is ignored).
+    fn commit_orders(&self, lease: &Lease, page: &PageCommit<'_>) -> Result<(), StoreError>;
 
     /// Records decisions of a link that wrote nothing (audit only), in one transaction.
     fn record_audit(&self, lease: &Lease, audit: &[AuditEntry]) -> Result<(), StoreError>;

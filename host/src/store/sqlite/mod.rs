@@ -297,6 +297,56 @@ fn insert_audit(tx: &rusqlite::Transaction<'_>, audit: &[AuditEntry]) -> rusqlit
     Ok(())
 }
 
+/// Records a page's orders, queued and dropped writes and audit; with `cursor`, moves the
+/// cursor (and maybe checkpoints it) in the same transaction.
+fn record_page(
+    tx: &rusqlite::Transaction<'_>,
+    link: &str,
+    page: &PageCommit<'_>,
+    cursor: Option<&str>,
+) -> rusqlite::Result<()> {
+    let now = now_text();
+    let mut up = tx.prepare_cached(seen_upsert(page.source))?;
+    for o in page.seen {
+        up.execute(params![
+            link,
+            o.key,
+            o.id,
+            o.status,
+            o.created_at,
+            o.fulfilled,
+            now
+        ])?;
+    }
+    trail::upsert_outbox(tx, link, page.outbox, &now)?;
+    drop_outbox(tx, link, page.drop_pending)?;
+    insert_audit(tx, page.audit)?;
+    if let Some(cursor) = cursor {
+        tx.prepare_cached(UPSERT_CURSOR)?.execute(params![
+            link,
+            page.source.as_str(),
+            cursor,
+            now
+        ])?;
+        trail::record_checkpoint(tx, link, page.source, cursor)?;
+    }
+    Ok(())
+}
+
+/// Deletes pending writes `(target, key)` of a link.
+fn drop_outbox(
+    tx: &rusqlite::Transaction<'_>,
+    link: &str,
+    drop: &[(Side, String)],
+) -> rusqlite::Result<()> {
+    let mut del =
+        tx.prepare_cached("DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3")?;
+    for (target, key) in drop {
+        del.execute(params![link, target.as_str(), key])?;
+    }
+    Ok(())
+}
+
 fn outcome_audit(link: &str, e: &OutboxEntry, action: &str, why: String) -> AuditEntry {
     AuditEntry {
         at: now_text(),
@@ -466,37 +516,7 @@ impl StateStore for SqliteStore {
             }
             return Ok(());
         }
-        let now = now_text();
-        self.write(|tx| {
-            let mut up = tx.prepare_cached(seen_upsert(page.source))?;
-            for o in page.seen {
-                up.execute(params![
-                    link,
-                    o.key,
-                    o.id,
-                    o.status,
-                    o.created_at,
-                    o.fulfilled,
-                    now
-                ])?;
-            }
-            trail::upsert_outbox(tx, link, page.outbox, &now)?;
-            let mut del = tx.prepare_cached(
-                "DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
-            )?;
-            for (target, key) in page.drop_pending {
-                del.execute(params![link, target.as_str(), key])?;
-            }
-            insert_audit(tx, page.audit)?;
-            tx.prepare_cached(UPSERT_CURSOR)?.execute(params![
-                link,
-                page.source.as_str(),
-                page.next_cursor,
-                now
-            ])?;
-            trail::record_checkpoint(tx, link, page.source, page.next_cursor)?;
-            Ok(())
-        })?;
+        self.write(|tx| record_page(tx, link, page, Some(page.next_cursor)))?;
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.held_cursors.remove(&slot);
         Ok(())
@@ -782,7 +802,7 @@ impl StateStore for SqliteStore {
         self.with(|inner| trail::known_keys(&inner.conn, link))
     }
 
-    fn pending_writes(
+    fn outbox_list(
         &self,
         link: Option<&str>,
         key: Option<&str>,
@@ -794,17 +814,27 @@ impl StateStore for SqliteStore {
         &self,
         lease: &Lease,
         outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
         audit: &[AuditEntry],
     ) -> Result<(), StoreError> {
         self.check_lease(lease)?;
-        if outbox.is_empty() && audit.is_empty() {
+        if outbox.is_empty() && drop_pending.is_empty() && audit.is_empty() {
             return Ok(());
         }
         let now = now_text();
         self.write(|tx| {
             trail::upsert_outbox(tx, &lease.link, outbox, &now)?;
+            drop_outbox(tx, &lease.link, drop_pending)?;
             insert_audit(tx, audit)
         })
+    }
+
+    fn commit_orders(&self, lease: &Lease, page: &PageCommit<'_>) -> Result<(), StoreError> {
+        self.check_lease(lease)?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| record_page(tx, &lease.link, page, None))
     }
 
     fn record_audit(&self, lease: &Lease, audit: &[AuditEntry]) -> Result<(), StoreError> {

@@ -399,12 +399,13 @@ fn queued_writes_are_pending_and_replace_older_ones() {
         reason: "reconcile".into(),
         ..entry("7", 0)
     };
-    s.queue_writes(&lease, &[with("on_order")], &[]).unwrap();
-    s.queue_writes(&lease, &[with("packed")], &[]).unwrap();
-    let p = s.pending_writes(Some("l"), None).unwrap();
+    s.queue_writes(&lease, &[with("on_order")], &[], &[])
+        .unwrap();
+    s.queue_writes(&lease, &[with("packed")], &[], &[]).unwrap();
+    let p = s.outbox_list(Some("l"), None).unwrap();
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].status, "packed");
-    assert_eq!(s.pending_writes(None, Some("8")).unwrap().len(), 0);
+    assert_eq!(s.outbox_list(None, Some("8")).unwrap().len(), 0);
 }
 
 fn commit_cursor(s: &SqliteStore, cursor: &str) {
