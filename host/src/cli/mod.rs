@@ -6,8 +6,8 @@ pub mod context;
 pub mod history_cmd;
 pub mod mapping_cmd;
 pub mod plugins_cmd;
-pub mod run_cmd;
 pub mod resync_cmd;
+pub mod run_cmd;
 pub mod status_cmd;
 pub mod sync_cmd;
 

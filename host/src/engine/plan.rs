@@ -114,6 +114,11 @@ pub fn connect_endpoint(
             ),
         )]));
     }
+    // The config against the connector's published schema first: each problem at its key's line.
+    let schema_errors = config.check_connector_config(name, &info.config_schema);
+    if !schema_errors.is_empty() {
+        return Err(SetupError::Input(schema_errors));
+    }
     lib.create(&ep.connector, &ep.config)
         .map(|c| {
             Arc::new(EndpointRuntime {
@@ -232,8 +237,7 @@ fn protected_codes(
             .enumerate()
             .map(|(i, n)| {
                 vocab.resolve(n).map(|s| s.code.clone()).ok_or_else(|| {
-                    let known: Vec<&str> =
-                        vocab.statuses.iter().map(|s| s.code.as_str()).collect();
+                    let known: Vec<&str> = vocab.statuses.iter().map(|s| s.code.as_str()).collect();
                     let mut e = config.error_for_key(
                         &format!("{key}[{i}]"),
                         format!(
