@@ -9,6 +9,7 @@ pub mod orderlink;
 pub mod plugin_dir;
 pub mod postgres;
 pub mod sims;
+pub mod storm;
 pub mod sync_env;
 
 use std::path::PathBuf;

@@ -124,6 +124,12 @@ impl SimPair {
 
     /// The endpoints section of a config for this pair, named `shop` and `erp`.
     pub fn endpoints_toml(&self, shop_name: &str, erp_name: &str) -> String {
+        self.endpoints_toml_with(shop_name, erp_name, "")
+    }
+
+    /// The endpoints section with `extra` lines (e.g. `timeout_secs = 1`) in both connector
+    /// configs.
+    pub fn endpoints_toml_with(&self, shop_name: &str, erp_name: &str, extra: &str) -> String {
         format!(
             r#"
 [endpoints.{shop_name}]
@@ -133,6 +139,7 @@ url = "{}"
 api_key = "${{env:ORDERLINK_TEST_SHOP_KEY}}"
 api_version = 6
 requests_per_second = 1000
+{extra}
 
 [endpoints.{erp_name}]
 connector = "enova365"
@@ -140,6 +147,7 @@ connector = "enova365"
 url = "{}"
 application_token = "${{env:ORDERLINK_TEST_ERP_PASSWORD}}"
 operator = "Administrator"
+{extra}
 "#,
             self.shop.url, self.erp.url
         )
@@ -159,6 +167,11 @@ pub struct SyncEnv {
 impl SyncEnv {
     /// Sims with `n` orders, one link `main` whose table body is `link_body` (direction, scope...).
     pub fn new(n: usize, link_body: &str, mapping: &str) -> SyncEnv {
+        SyncEnv::with_endpoint_lines(n, link_body, mapping, "")
+    }
+
+    /// Like [`SyncEnv::new`], with `extra` lines in both connector configs.
+    pub fn with_endpoint_lines(n: usize, link_body: &str, mapping: &str, extra: &str) -> SyncEnv {
         let sims = SimPair::start(n, 7);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
         std::fs::write(dir.path().join("mapping.toml"), mapping).unwrap_or_else(|e| panic!("{e}"));
@@ -166,7 +179,7 @@ impl SyncEnv {
         let text = format!(
             "[store]\npath = \"state.sqlite\"\n\n[plugins]\ndirs = [\"{}\"]\n{}\n[links.main]\nshop = \"shop\"\nerp = \"erp\"\nmapping = \"mapping.toml\"\npoll_interval = \"200ms\"\n{link_body}\n",
             plugin_dir().display(),
-            sims.endpoints_toml("shop", "erp"),
+            sims.endpoints_toml_with("shop", "erp", extra),
         );
         std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
         SyncEnv { dir, sims, config }
@@ -216,6 +229,12 @@ impl SyncEnv {
             String::from_utf8_lossy(&out.stderr)
         );
         stdout
+    }
+
+    /// Waits until the shop's changes made so far are settled: the IdoSell feed hands a change
+    /// over once the shop's clock is two seconds past its second.
+    pub fn settle_shop(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(3_100));
     }
 
     /// `orderlink sync --once`, asserting it exits 0; returns stdout.

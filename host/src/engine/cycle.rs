@@ -96,6 +96,13 @@ pub fn run_cycle(
 ) -> CycleReport {
     let mut report = CycleReport::default();
     let started = Instant::now();
+    // A side still resting after failures is still failing: its last error stands.
+    for side in Side::BOTH {
+        if let (false, Some(e)) = (plan.due(side), plan.last_error(side)) {
+            report.side_errors.push((side, e.clone()));
+            report.error.get_or_insert(e);
+        }
+    }
     for source in plan.link.direction.sources() {
         if !plan.due(source) || !plan.due(source.other()) {
             continue;

@@ -199,6 +199,11 @@ impl LinkPlan {
         self.with_health(|h| h.failed(side, Instant::now(), retry_after, error));
     }
 
+    /// The last failure of a side, while it is failing.
+    pub fn last_error(&self, side: Side) -> Option<String> {
+        self.with_health(|h| h.side(side).last_error.clone())
+    }
+
     /// A call to a side succeeded.
     pub fn succeeded(&self, side: Side) {
         self.with_health(|h| h.succeeded(side));
