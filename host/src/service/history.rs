@@ -109,7 +109,7 @@ pub fn order_history(
         .map(Decision::from)
         .collect();
     let known = store.known_order(key, link)?;
-    let pending = store.pending_writes(link, Some(key))?;
+    let pending = store.outbox_list(link, Some(key))?;
     let dead_letters: Vec<DeadLetter> = store
         .dead_letters(link)?
         .into_iter()
