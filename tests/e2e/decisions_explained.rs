@@ -63,6 +63,16 @@ fn history_tells_a_never_seen_order_from_one_seen_and_left_alone() {
     assert_ne!(seen["verdict"], "never_seen", "{seen}");
     assert_eq!(seen["known"][0]["link"], "main", "{seen}");
     assert!(seen["known"][0]["erp_status"].is_string(), "{seen}");
+    // An order invoiced in the ERP is out of the link's scope: history says so.
+    let invoiced = &open_keys(&env, 5)[0];
+    env.sims.erp_action(invoiced, "approve");
+    env.sims.erp_action(invoiced, "invoice");
+    env.sims.set_erp_status(invoiced, "Zaakceptowany");
+    env.sync_once();
+    let h = env.json(&["history", "--order", invoiced]);
+    assert_ne!(h["verdict"], "never_seen", "{h}");
+    let summary = h["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("out of scope: fulfilled"), "{h}");
     let text = env.ok(&["history", "--order", "99999"]);
     assert!(text.contains("never seen by any link"), "{text}");
     let text = env.ok(&["history", "--order", "1"]);

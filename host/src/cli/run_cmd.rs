@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use super::context::{load_config, load_plugins};
+use super::context::{load_config, load_plugins, some_link_can_start};
 use super::{BadInput, EXIT_OK};
 use crate::engine::live::LiveRegistry;
 use crate::engine::supervisor::{Control, Ended, Supervisor, MAX_WORKERS};
@@ -70,10 +70,12 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     if config.links.values().all(|l| !l.enabled) {
         return Err(BadInput("every link has enabled = false: nothing to run".into()).into());
     }
-    // The store is judged and locked before any plugin or network call (a broken file is not
-    // the links' fault); one store, one writer, for every link.
-    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&config.store, OpenMode::Own)?);
     let plugins = load_plugins(&config);
+    // Config errors first: when no link can start, nothing is written, not even a new store.
+    some_link_can_start(&config, &plugins)?;
+    // The store is judged and locked before any network call (a broken file is not the links'
+    // fault); one store, one writer, for every link.
+    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&config.store, OpenMode::Own)?);
     let supervisor = Supervisor::new(
         config_path.to_path_buf(),
         config,

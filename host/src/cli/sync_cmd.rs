@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use super::context::{connect_checked, load_config, load_plugins};
+use super::context::{check_mappings, connect_checked, load_config, load_plugins};
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
 use crate::engine::cycle::CycleReport;
@@ -85,19 +85,23 @@ fn chosen<'a>(config: &'a Config, only: Option<&str>) -> Result<Vec<&'a Link>, B
 pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let links = chosen(&config, link)?;
-    // The store is judged (and locked) before any plugin or network call. A dry run writes
-    // nothing: it reads the store's cursors if there is a store, else starts from an empty one
-    // in memory.
-    let store = if !dry_run {
-        SqliteStore::open(&config.store, OpenMode::Own)?
-    } else if config.store.exists() {
-        SqliteStore::open(&config.store, OpenMode::Read)?
-    } else {
-        SqliteStore::in_memory()?
+    check_mappings(links.iter().copied())?;
+    // An existing store is judged (and locked) before any network call; a new one is created
+    // only once the input is known good. A dry run writes nothing: it reads the store's cursors
+    // if there is a store, else starts from an empty one in memory.
+    let early = match (dry_run, config.store.exists()) {
+        (false, true) => Some(SqliteStore::open(&config.store, OpenMode::Own)?),
+        (false, false) => None,
+        (true, true) => Some(SqliteStore::open(&config.store, OpenMode::Read)?),
+        (true, false) => Some(SqliteStore::in_memory()?),
     };
     let plugins = load_plugins(&config);
     let endpoints = connect_checked(&config, &plugins)?;
     let planned = plan_all(&config, &endpoints, &links)?;
+    let store = match early {
+        Some(s) => s,
+        None => SqliteStore::open(&config.store, OpenMode::Own)?,
+    };
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
     if !dry_run {

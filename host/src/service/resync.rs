@@ -213,7 +213,9 @@ pub fn orders(
             }
         }
         let mut scratch = CycleReport::default();
-        let c = decisions_to_commit(plan, &orders, &decisions, &mut scratch);
+        let keys: Vec<String> = orders.iter().map(|o| o.key.clone()).collect();
+        let last = store.last_decisions(&link, source.other(), &keys)?;
+        let c = decisions_to_commit(plan, &orders, &decisions, &last, &mut scratch);
         store.commit_orders(
             &lease,
             &PageCommit {

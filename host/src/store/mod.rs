@@ -55,6 +55,15 @@ pub trait StateStore: Send + Sync {
         keys: &[String],
     ) -> Result<HashMap<String, OutboxEntry>, StoreError>;
 
+    /// The latest audit record of each of some orders on one side of a link: the decision a new
+    /// one is compared with (a decision is recorded only when it differs). One query.
+    fn last_decisions(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<HashMap<String, AuditEntry>, StoreError>;
+
     /// Commits one page of a feed in one transaction (see [`PageCommit`]). A page with no
     /// order, write or audit record need not be written at all: its cursor may be held in
     /// memory and returned by [`StateStore::cursor`].

@@ -414,6 +414,19 @@ fn outbox_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
     })
 }
 
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        at: r.get(0)?,
+        link: r.get(1)?,
+        key: r.get(2)?,
+        target: r.get(3)?,
+        from_status: r.get(4)?,
+        to_status: r.get(5)?,
+        action: r.get(6)?,
+        why: r.get(7)?,
+    })
+}
+
 fn dead_letter_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter> {
     Ok(DeadLetter {
         id: r.get(0)?,
@@ -501,6 +514,27 @@ impl StateStore for SqliteStore {
             )?;
             let rows = stmt.query_map(params![link, target.as_str(), json_list(keys)], outbox_entry)?;
             rows.map(|r| r.map(|e| (e.key.clone(), e))).collect()
+        })
+    }
+
+    fn last_decisions(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<HashMap<String, AuditEntry>, StoreError> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.with(|inner| {
+            let mut stmt = inner.conn.prepare_cached(
+                "SELECT at, link, key, target, from_status, to_status, action, why FROM audit
+                 WHERE id IN (SELECT MAX(id) FROM audit WHERE link = ?1 AND target = ?2
+                              AND key IN (SELECT value FROM json_each(?3)) GROUP BY key)",
+            )?;
+            let rows =
+                stmt.query_map(params![link, target.as_str(), json_list(keys)], audit_row)?;
+            rows.map(|r| r.map(|a| (a.key.clone(), a))).collect()
         })
     }
 
