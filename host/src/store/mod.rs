@@ -304,6 +304,42 @@ impl Store {
         drop_pending: &[(Side, String)],
         audit: &[AuditEntry],
     ) -> Result<(), StoreError> {
+        self.commit_decided(
+            link,
+            source,
+            Some(next_cursor),
+            seen,
+            outbox,
+            drop_pending,
+            audit,
+        )
+    }
+
+    /// Commits decisions about orders read outside the feed (resync of given orders) like a
+    /// page, in one transaction, without moving the cursor.
+    pub fn commit_orders(
+        &mut self,
+        link: &str,
+        source: Side,
+        seen: &[SeenOrder],
+        outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
+        audit: &[AuditEntry],
+    ) -> Result<(), StoreError> {
+        self.commit_decided(link, source, None, seen, outbox, drop_pending, audit)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn commit_decided(
+        &mut self,
+        link: &str,
+        source: Side,
+        next_cursor: Option<&str>,
+        seen: &[SeenOrder],
+        outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
+        audit: &[AuditEntry],
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let now = now_text();
         {
@@ -348,12 +384,14 @@ impl Store {
                 del.execute(params![link, target.as_str(), key])?;
             }
             insert_audit(&tx, audit)?;
-            tx.execute(
-                "INSERT INTO cursors (link, side, cursor, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (link, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
-                params![link, source.as_str(), next_cursor, now],
-            )?;
-            checkpoints::record(&tx, link, source, next_cursor)?;
+            if let Some(next_cursor) = next_cursor {
+                tx.execute(
+                    "INSERT INTO cursors (link, side, cursor, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (link, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                    params![link, source.as_str(), next_cursor, now],
+                )?;
+                checkpoints::record(&tx, link, source, next_cursor)?;
+            }
         }
         tx.commit()?;
         Ok(())
