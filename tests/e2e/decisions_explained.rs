@@ -63,6 +63,16 @@ fn history_tells_a_never_seen_order_from_one_seen_and_left_alone() {
     assert_ne!(seen["verdict"], "never_seen", "{seen}");
     assert_eq!(seen["known"][0]["link"], "main", "{seen}");
     assert!(seen["known"][0]["erp_status"].is_string(), "{seen}");
+    // An order invoiced in the ERP is out of the link's scope: history says so.
+    let invoiced = &open_keys(&env, 5)[0];
+    env.sims.erp_action(invoiced, "approve");
+    env.sims.erp_action(invoiced, "invoice");
+    env.sims.set_erp_status(invoiced, "Zaakceptowany");
+    env.sync_once();
+    let h = env.json(&["history", "--order", invoiced]);
+    assert_ne!(h["verdict"], "never_seen", "{h}");
+    let summary = h["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("out of scope: fulfilled"), "{h}");
     let text = env.ok(&["history", "--order", "99999"]);
     assert!(text.contains("never seen by any link"), "{text}");
     let text = env.ok(&["history", "--order", "1"]);
@@ -216,6 +226,15 @@ fn reconcile_reports_drift_with_causes_and_fix_queues_writes_through_the_outbox(
         env.sims.set_erp_status(protected, "Potwierdzony");
         env.sync_once();
     }
+    // An order both systems have but no feed has reported yet.
+    env.sims.shop.post(
+        "/_sim/orders",
+        serde_json::json!({"orderSerialNumber": 21, "orderStatus": "new"}),
+    );
+    env.sims.erp.post(
+        "/_sim/documents",
+        serde_json::json!({"ObcyNumer": "21", "Potwierdzenie": "Potwierdzony", "Stan": "Zatwierdzony"}),
+    );
     let before = env.sims.request_counts();
     let r = env.json(&["reconcile", "--link", "main"]);
     let after = env.sims.request_counts();
@@ -231,13 +250,23 @@ fn reconcile_reports_drift_with_causes_and_fix_queues_writes_through_the_outbox(
     assert_eq!(d["cause"], "changed outside orderlink", "{r}");
     assert_eq!(d["fixable"], true, "{r}");
     assert_eq!(d["queued"], false, "{r}");
+    let d = find("21");
+    assert_eq!(d["cause"], "never seen by the feed", "{r}");
+    assert_eq!(d["fixable"], true, "{r}");
+    assert!(
+        r["listing"]
+            .as_str()
+            .unwrap_or("")
+            .contains("enova365 listing"),
+        "the ERP lists the unfulfilled orders: {r}"
+    );
     let d = find(protected);
     assert_eq!(d["cause"], "protected", "{r}");
     assert_eq!(d["fixable"], false, "{r}");
     // The seeded data has drift of its own (e.g. a ZO in `Odrzucony`, which the mapping leaves
     // out): none of it is fixable.
     let fixable: Vec<&Value> = drift.iter().filter(|d| d["fixable"] == true).collect();
-    assert_eq!(fixable.len(), 1, "{r}");
+    assert_eq!(fixable.len(), 2, "{r}");
     let drifting = drift.len();
     assert!(
         r["compared"].as_u64().unwrap_or(0) >= keys.len() as u64,
@@ -263,14 +292,14 @@ fn reconcile_reports_drift_with_causes_and_fix_queues_writes_through_the_outbox(
     );
 
     let r = env.json(&["reconcile", "--link", "main", "--fix"]);
-    assert_eq!(r["queued"], 1, "{r}");
+    assert_eq!(r["queued"], 2, "{r}");
     assert_eq!(
         env.sims.shop_status(by_hand),
         "suspended",
         "--fix queues, the cycle writes"
     );
     let status = env.json(&["status"]);
-    assert_eq!(status[0]["pending"], 1, "{status}");
+    assert_eq!(status[0]["pending"], 2, "{status}");
     env.sync_once();
     let want = match erp_of(by_hand).as_str() {
         "Niepotwierdzony" => "new",
@@ -278,10 +307,11 @@ fn reconcile_reports_drift_with_causes_and_fix_queues_writes_through_the_outbox(
         _ => "packed",
     };
     assert_eq!(env.sims.shop_status(by_hand), want);
+    assert_eq!(env.sims.shop_status("21"), "on_order");
     let r = env.json(&["reconcile", "--link", "main"]);
     assert_eq!(
         r["drift"].as_array().map(Vec::len),
-        Some(drifting - 1),
+        Some(drifting - 2),
         "{r}"
     );
     let h = env.json(&["history", "--order", by_hand]);

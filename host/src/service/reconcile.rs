@@ -367,11 +367,18 @@ pub fn reconcile(
         let orders: Vec<OrderState> = to_queue.iter().map(|(o, _)| o.clone()).collect();
         let decisions: Vec<Decision> = to_queue.into_iter().map(|(_, d)| d).collect();
         let mut scratch = CycleReport::default();
-        let mut commit = decisions_to_commit(plan, &orders, &decisions, &mut scratch);
+        let none = std::collections::HashMap::new();
+        let mut commit = decisions_to_commit(plan, &orders, &decisions, &none, &mut scratch);
         for e in &mut commit.outbox {
             e.reason = format!("reconcile: {}", e.reason);
         }
-        let mut records = commit.audit;
+        // Queued writes are recorded below, as reconcile's.
+        let queued_text = AuditAction::Queued.to_string();
+        let mut records: Vec<_> = commit
+            .audit
+            .into_iter()
+            .filter(|a| a.action != queued_text)
+            .collect();
         for d in &decisions {
             records.push(audit(
                 plan,

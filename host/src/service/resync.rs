@@ -211,7 +211,9 @@ pub fn orders(
             }
         }
         let mut scratch = CycleReport::default();
-        let c = decisions_to_commit(plan, &orders, &decisions, &mut scratch);
+        let keys: Vec<String> = orders.iter().map(|o| o.key.clone()).collect();
+        let last = store.last_decisions(&link, source.other(), &keys)?;
+        let c = decisions_to_commit(plan, &orders, &decisions, &last, &mut scratch);
         store.commit_orders(&link, source, &c.seen, &c.outbox, &c.drop_pending, &c.audit)?;
     }
     let report = run_cycle(plan, store, &AtomicBool::new(false), false);

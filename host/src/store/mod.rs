@@ -290,6 +290,41 @@ impl Store {
         Ok(out)
     }
 
+    /// The latest audit record of each of some orders on one side of a link: the decision
+    /// a new one is compared with (a decision is recorded only when it differs).
+    pub fn last_decisions(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, AuditEntry>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, link, key, target, from_status, to_status, action, why FROM audit
+             WHERE key = ?1 AND link = ?2 AND target = ?3 ORDER BY id DESC LIMIT 1",
+        )?;
+        for key in keys {
+            if let Some(a) = stmt
+                .query_row(params![key, link, target.as_str()], |r| {
+                    Ok(AuditEntry {
+                        at: r.get(0)?,
+                        link: r.get(1)?,
+                        key: r.get(2)?,
+                        target: r.get(3)?,
+                        from_status: r.get(4)?,
+                        to_status: r.get(5)?,
+                        action: r.get(6)?,
+                        why: r.get(7)?,
+                    })
+                })
+                .optional()?
+            {
+                out.insert(key.clone(), a);
+            }
+        }
+        Ok(out)
+    }
+
     /// Commits one page of a feed in one transaction: order snapshots, echo markers consumed,
     /// outbox entries (replacing older pending ones for the same order and target), entries
     /// dropped by the conflict rule, audit records, and the advanced cursor.
