@@ -59,10 +59,15 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     for (name, ep) in &endpoints {
         match ep {
             Ok(ep) => match ep.connector.check() {
-                Ok(r) => println!(
-                    "ok: endpoint `{name}` ({}): {}",
-                    ep.connector_name, r.details
-                ),
+                Ok(r) => {
+                    println!(
+                        "ok: endpoint `{name}` ({}): {}",
+                        ep.connector_name, r.details
+                    );
+                    for f in &r.findings {
+                        println!("  found: {} = {} ({})", f.name, f.value, f.detail);
+                    }
+                }
                 Err(e) => {
                     println!("error: endpoint `{name}` ({}): {e}", ep.connector_name);
                     if e.kind == orderlink_plugin_api::ErrorKind::Config {
