@@ -12,7 +12,7 @@ use super::cycle::{
 };
 use super::plan::LinkPlan;
 use crate::domain::{Scope, Side};
-use crate::store::Store;
+use crate::store::{Lease, PageCommit, StateStore};
 
 /// Whether a source side is swept now: it can list, and the link has no cursor for it yet
 /// (`first_sync`) or its sweep is due.
@@ -36,13 +36,13 @@ pub fn request(plan: &LinkPlan, source: Side, cursor: Option<String>) -> ListReq
 /// Lists, decides and commits every order in scope of one source side.
 pub fn sweep(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
+    lease: &Lease,
     source: Side,
     stop: &AtomicBool,
     dry_run: bool,
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
-    let link = &plan.link.name;
     let mut cursor = None;
     for _ in 0..MAX_PAGES_PER_CYCLE {
         if stop.load(Ordering::SeqCst) {
@@ -57,12 +57,15 @@ pub fn sweep(
         let commit = decide_page(plan, store, source, &page.orders, report)?;
         if !dry_run {
             store.commit_orders(
-                link,
-                source,
-                &commit.seen,
-                &commit.outbox,
-                &commit.drop_pending,
-                &commit.audit,
+                lease,
+                &PageCommit {
+                    source,
+                    next_cursor: "",
+                    seen: &commit.seen,
+                    outbox: &commit.outbox,
+                    drop_pending: &commit.drop_pending,
+                    audit: &commit.audit,
+                },
             )?;
         }
         cursor = page.next_cursor;
