@@ -159,8 +159,14 @@ fn main() {
             f.cycles,
             if worst < 5000 { "every link cycled within its interval" } else { "LATE" }
         );
-        // Adaptive polling reaches its ceiling after about a minute of idle cycles: watched after.
-        let (a, worst, lifetime) = watch(n, Duration::from_secs(70), window, "");
+        // Adaptive polling reaches its 30 s ceiling after about 100 s of idle cycles: watched after,
+        // for at least two ceilings (links started together poll in waves).
+        let (a, worst, lifetime) = watch(
+            n,
+            Duration::from_secs(100),
+            window.max(Duration::from_secs(60)),
+            "",
+        );
         let per_link_day = a.rate / n as f64 * 86400.0;
         println!(
             "{n} links, adaptive (5 s to 30 s): RSS {:.1} MB, {} threads, CPU {:.2} % of a core idle, \
