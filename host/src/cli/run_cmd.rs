@@ -2,6 +2,7 @@
 //! reloads the config and the mappings.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::signal::unix::{signal, SignalKind};
@@ -11,7 +12,8 @@ use super::context::{load_config, load_plugins, some_link_can_start};
 use super::{BadInput, EXIT_OK};
 use crate::engine::live::LiveRegistry;
 use crate::engine::supervisor::{Control, Ended, Supervisor, MAX_WORKERS};
-use crate::store::Store;
+use crate::store::sqlite::OpenMode;
+use crate::store::{SqliteStore, StateStore};
 
 /// Raises the soft limit of open files to the hard limit where the system allows it (many links
 /// mean many sockets); logs what it got.
@@ -71,15 +73,21 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     let plugins = load_plugins(&config);
     // Config errors first: when no link can start, nothing is written, not even a new store.
     some_link_can_start(&config, &plugins)?;
-    // The store must be usable before anything runs (a broken file is not the links' fault).
-    Store::open(&config.store)?;
+    // The store is judged and locked before any network call (a broken file is not the links'
+    // fault); one store, one writer, for every link.
+    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&config.store, OpenMode::Own)?);
     let supervisor = Supervisor::new(
         config_path.to_path_buf(),
         config,
         plugins,
         LiveRegistry::new(),
+        store.clone(),
     );
-    match runtime.block_on(supervisor.run(control_rx)) {
+    let ended = runtime.block_on(supervisor.run(control_rx));
+    if let Err(e) = store.checkpoint() {
+        tracing::warn!("cannot save the last cursors: {e}");
+    }
+    match ended {
         Ended::Stopped => {
             tracing::info!("stopped");
             Ok(EXIT_OK)
