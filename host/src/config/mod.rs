@@ -72,8 +72,6 @@ pub struct Link {
     pub conflict_winner: Side,
     /// Orders per batch (1 to 100).
     pub batch_size: u32,
-    /// Its share of a host's work when several hosts share the links (1 to 1000).
-    pub weight: u32,
 }
 
 impl Link {
@@ -91,10 +89,8 @@ impl Link {
 pub struct Config {
     /// The config file.
     pub path: PathBuf,
-    /// The state store (SQLite file), unless `shared_store` is set.
+    /// The state store (SQLite file).
     pub store: PathBuf,
-    /// A PostgreSQL store shared by several hosts (`[store] url`), instead of the SQLite file.
-    pub shared_store: Option<SharedStore>,
     /// How long the audit trail (and cursor checkpoints) are kept (`[store] audit_retention`).
     pub audit_retention: Duration,
     /// Plugin directories.
@@ -107,41 +103,10 @@ pub struct Config {
     pub links: BTreeMap<String, Link>,
 }
 
-/// A PostgreSQL state store shared by several hosts.
-#[derive(Clone)]
-pub struct SharedStore {
-    /// `postgres://USER@HOST:PORT/DATABASE` (no password inside).
-    pub url: String,
-    /// The password (`[store] password`, from `${env:}` or `${file:}`).
-    pub password: Option<String>,
-    /// How long a host's lease on a link lasts unless renewed.
-    pub lease: Duration,
-    /// This process's name among the hosts (default: the machine's name and the process id).
-    pub host: String,
-}
-
-impl std::fmt::Debug for SharedStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SharedStore")
-            .field("url", &self.url)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("lease", &self.lease)
-            .field("host", &self.host)
-            .finish()
-    }
-}
-
-/// The default `[store] lease`: 30 seconds.
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStore {
     path: Option<PathBuf>,
-    url: Option<String>,
-    password: Option<String>,
-    lease: Option<String>,
-    host: Option<String>,
     audit_retention: Option<String>,
 }
 
@@ -191,7 +156,6 @@ struct RawLink {
     protected_erp: Option<Vec<String>>,
     conflict_winner: Option<Side>,
     batch_size: Option<i64>,
-    weight: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -412,12 +376,6 @@ impl Config {
                     protected_erp: l.protected_erp.clone(),
                     conflict_winner: l.conflict_winner.unwrap_or(Side::Erp),
                     batch_size,
-                    weight: match l.weight {
-                        None => 1,
-                        Some(w) => ranges::WEIGHT
-                            .check(w)
-                            .map_err(|m| src.error_for_key(&k("weight"), m))?,
-                    },
                 },
             );
         }
@@ -427,7 +385,6 @@ impl Config {
                 .check(text)
                 .map_err(|m| src.error_for_key("store.audit_retention", m))?,
         };
-        let shared_store = shared_store(&raw.store, &src, &base)?;
         if links.is_empty() {
             return Err(src.error_at(
                 None,
@@ -442,7 +399,6 @@ impl Config {
                 .path
                 .as_deref()
                 .unwrap_or(Path::new("orderlink.sqlite"))),
-            shared_store,
             audit_retention,
             plugin_dirs: raw.plugins.dirs.iter().map(|d| rel(d)).collect(),
             plugin_files: raw.plugins.files.iter().map(|d| rel(d)).collect(),
@@ -452,114 +408,9 @@ impl Config {
     }
 }
 
-/// The `[store]` settings of a shared PostgreSQL store, checked: a `url` without a password in
-/// it (the password goes in `password`, through a placeholder), not together with `path`.
-fn shared_store(
-    raw: &RawStore,
-    src: &SourceFile,
-    base: &Path,
-) -> Result<Option<SharedStore>, FileError> {
-    let Some(url) = raw.url.as_deref().map(str::trim) else {
-        for key in ["password", "lease", "host"] {
-            let set = match key {
-                "password" => raw.password.is_some(),
-                "lease" => raw.lease.is_some(),
-                _ => raw.host.is_some(),
-            };
-            if set {
-                return Err(src.error_for_key(
-                    &format!("store.{key}"),
-                    "applies only to a shared store: set `url = \"postgres://USER@HOST:PORT/DATABASE\"` too",
-                ));
-            }
-        }
-        return Ok(None);
-    };
-    if raw.path.is_some() {
-        return Err(src.error_for_key(
-            "store.url",
-            "set either `path` (a SQLite file, one host) or `url` (PostgreSQL, shared by hosts), not both",
-        ));
-    }
-    let Some(rest) = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))
-    else {
-        return Err(src.error_for_key(
-            "store.url",
-            "expected a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE",
-        ));
-    };
-    let authority = rest.split('/').next().unwrap_or(rest);
-    if let Some((credentials, _)) = authority.rsplit_once('@') {
-        if credentials.contains(':') {
-            return Err(src.error_for_key(
-                "store.url",
-                "the URL holds a password: keep it out of the URL and set `password = \"${env:NAME}\"` (or ${file:PATH})",
-            ));
-        }
-    }
-    let password = match &raw.password {
-        None => None,
-        Some(p) => Some(
-            secrets::resolve_str(p, base).map_err(|m| src.error_for_key("store.password", m))?,
-        ),
-    };
-    let lease = match &raw.lease {
-        None => DEFAULT_LEASE,
-        Some(text) => ranges::LEASE
-            .check(text)
-            .map_err(|m| src.error_for_key("store.lease", m))?,
-    };
-    let host = match raw.host.as_deref().map(str::trim) {
-        Some("") => {
-            return Err(src.error_for_key(
-                "store.host",
-                "must not be empty (or leave it out: the machine's name and the process id)",
-            ))
-        }
-        Some(h) => h.to_owned(),
-        None => format!(
-            "{}-{}",
-            gethostname::gethostname().to_string_lossy(),
-            std::process::id()
-        ),
-    };
-    Ok(Some(SharedStore {
-        url: url.to_owned(),
-        password,
-        lease,
-        host,
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_shared_store_takes_a_url_without_password_and_a_placeholder() {
-        let dir = tempfile::tempdir().unwrap();
-        std::env::set_var("ORDERLINK_CONFIG_TEST_PG", "pw-123");
-        let ok = format!("[store]\nurl = \"postgres://u@db:5432/ol\"\npassword = \"${{env:ORDERLINK_CONFIG_TEST_PG}}\"\nlease = \"10s\"\nhost = \"a\"\n{ENDPOINTS}\n[links.l]\nshop = \"s\"\nerp = \"e\"\nmapping = \"m.toml\"\ndirection = \"to_erp\"\nweight = 3\n");
-        let c = Config::load(&write(dir.path(), &ok)).unwrap();
-        let s = c.shared_store.clone().unwrap();
-        assert_eq!(s.password.as_deref(), Some("pw-123"));
-        assert_eq!(s.lease, Duration::from_secs(10));
-        assert_eq!(c.links["l"].weight, 3);
-        assert!(!format!("{c:?}").contains("pw-123"));
-        let bad = ok.replace("u@db", "u:pw@db");
-        let e = err(&bad);
-        assert!(e.contains("orderlink.toml:2: store.url"), "{e}");
-        assert!(e.contains("password"), "{e}");
-        assert!(!e.contains("pw@"), "{e}");
-        let e = err(&ok.replace("lease = \"10s\"", "lease = \"1s\""));
-        assert!(e.contains("orderlink.toml:4: store.lease"), "{e}");
-        let e = err(&ok.replace("weight = 3", "weight = 0"));
-        assert!(e.contains("links.l.weight"), "{e}");
-        let e = err(&ok.replace("postgres://", "mysql://"));
-        assert!(e.contains("expected a PostgreSQL URL"), "{e}");
-    }
 
     fn write(dir: &Path, text: &str) -> PathBuf {
         std::fs::write(dir.join("m.toml"), "[to_shop]\n").unwrap();

@@ -115,21 +115,6 @@ pub const AUDIT_RETENTION: DurationRange = DurationRange {
     examples: "\"90d\", \"720h\" or \"2weeks\"",
 };
 
-/// `store.lease`: how long a host's lease on a link lasts unless renewed (a shared store).
-pub const LEASE: DurationRange = DurationRange {
-    name: "lease",
-    min: Duration::from_secs(3),
-    max: Duration::from_secs(600),
-    examples: "\"30s\", \"1m\" or \"10s\"",
-};
-
-/// `links.NAME.weight`: a link's share of a host's work when hosts share the links.
-pub const WEIGHT: IntRange = IntRange {
-    name: "weight",
-    min: 1,
-    max: 1000,
-};
-
 /// What a config key takes, by its last part, for messages about values of the wrong type.
 pub fn expected_for(key: &str) -> Option<String> {
     let leaf = key.rsplit('.').next().unwrap_or(key);
@@ -142,8 +127,6 @@ pub fn expected_for(key: &str) -> Option<String> {
         "audit_retention" => AUDIT_RETENTION.expected(),
         "poll_interval_max" => POLL_INTERVAL_MAX.expected(),
         "sweep_interval" => SWEEP_INTERVAL.expected(),
-        "lease" => LEASE.expected(),
-        "weight" => WEIGHT.expected(),
         "enabled" => "expected true or false".to_owned(),
         "direction" => "expected \"to_shop\", \"to_erp\" or \"both\"".to_owned(),
         "scope" => "expected \"unfulfilled\" or \"recent\"".to_owned(),
@@ -156,9 +139,7 @@ pub fn expected_for(key: &str) -> Option<String> {
         }
         "dirs" | "files" if inside_list => "expected a path (a string)".to_owned(),
         "dirs" | "files" => "expected a list of paths".to_owned(),
-        "shop" | "erp" | "mapping" | "connector" | "path" | "url" | "password" | "host" => {
-            "expected a string".to_owned()
-        }
+        "shop" | "erp" | "mapping" | "connector" | "path" => "expected a string".to_owned(),
         _ => return None,
     })
 }

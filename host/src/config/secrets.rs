@@ -32,8 +32,7 @@ pub fn resolve(value: &mut Value, key: &str, base_dir: &Path) -> Result<(), (Str
     }
 }
 
-/// Resolves the placeholders in one string (a secret setting outside endpoint configs).
-pub fn resolve_str(text: &str, base_dir: &Path) -> Result<String, String> {
+fn resolve_str(text: &str, base_dir: &Path) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
