@@ -262,8 +262,7 @@ fn protected_codes(
             .enumerate()
             .map(|(i, n)| {
                 vocab.resolve(n).map(|s| s.code.clone()).ok_or_else(|| {
-                    let known: Vec<&str> =
-                        vocab.statuses.iter().map(|s| s.code.as_str()).collect();
+                    let known: Vec<&str> = vocab.statuses.iter().map(|s| s.code.as_str()).collect();
                     let mut e = config.error_for_key(
                         &format!("{key}[{i}]"),
                         format!(
