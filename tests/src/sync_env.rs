@@ -237,6 +237,18 @@ impl SyncEnv {
         std::thread::sleep(std::time::Duration::from_millis(3_100));
     }
 
+    /// `orderlink sync --once`, run again (resuming from its cursor) up to `attempts` times
+    /// while it fails; asserts the last one exits 0 and returns its stdout.
+    pub fn sync_once_retrying(&self, attempts: usize) -> String {
+        for _ in 1..attempts {
+            let out = self.orderlink(&["sync", "--once"]);
+            if out.status.success() {
+                return String::from_utf8_lossy(&out.stdout).into_owned();
+            }
+        }
+        self.sync_once()
+    }
+
     /// `orderlink sync --once`, asserting it exits 0; returns stdout.
     pub fn sync_once(&self) -> String {
         let out = self.orderlink(&["sync", "--once"]);
