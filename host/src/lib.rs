@@ -1,9 +1,11 @@
 //! The orderlink host: loads connector plugins and keeps order statuses in step between the
 //! endpoints of each configured link.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod logging;
 pub mod mapping;
 pub mod plugins;
 pub mod store;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::context::{load_config, load_plugins};
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
+use crate::engine::live::{LinkLive, LinkState, LiveRegistry};
 use crate::engine::plan::{Endpoints, LinkPlan};
 use crate::engine::runner::run_link;
 use crate::engine::{connect_endpoints, plan_link, run_cycle};
@@ -164,11 +165,43 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
         signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())?;
         signal_hook::flag::register(signal, stop.clone())?;
     }
+    let live = LiveRegistry::new();
+    for ep in endpoints.values().flatten() {
+        live.set_endpoint(ep.clone());
+    }
+    for link in config.links.values() {
+        let state = if link.enabled {
+            LinkState::Starting
+        } else {
+            LinkState::Off
+        };
+        live.insert(LinkLive::new(
+            &link.name,
+            state,
+            link.poll_interval.as_secs_f64(),
+        ));
+    }
+    let admin = match &config.admin {
+        Some(a) => Some(
+            crate::admin::start(
+                a,
+                crate::admin::AdminState::new(config.clone(), live.clone()),
+                stop.clone(),
+            )
+            .map_err(|e| anyhow::anyhow!("admin server: cannot listen on {}: {e}", a.listen))?,
+        ),
+        None => None,
+    };
     let mut threads = Vec::new();
     for (link, plan) in planned {
         let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp))
         else {
-            tracing::error!(link = %link.name, "link cannot run: {}", plan.err().unwrap_or_default());
+            let why = plan.err().unwrap_or_default();
+            tracing::error!(link = %link.name, "link cannot run: {why}");
+            live.update(&link.name, |l| {
+                l.state = LinkState::Failed;
+                l.last_error = Some(why);
+            });
             continue;
         };
         let plan = match plan {
@@ -179,11 +212,12 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
             }
         };
         let (config, stop, eps) = (config.clone(), stop.clone(), (shop.clone(), erp.clone()));
+        let live = live.clone();
         let name = link.name.clone();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("link-{name}"))
-                .spawn(move || run_link(config, link, eps, plan, stop))?,
+                .spawn(move || run_link(config, link, eps, plan, stop, live))?,
         );
     }
     tracing::info!(
@@ -192,6 +226,9 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
     );
     for t in threads {
         let _ = t.join();
+    }
+    if let Some(admin) = admin {
+        admin.join();
     }
     tracing::info!("stopped");
     Ok(EXIT_OK)

@@ -113,7 +113,11 @@ pub fn run_cycle(
         }
     }
     if let Err(e) = result {
-        tracing::warn!(link = %plan.link.name, "cycle cut short: {e}");
+        let endpoint = match &e {
+            CycleError::Connector { endpoint, .. } => endpoint.as_str(),
+            CycleError::Store(_) => "",
+        };
+        tracing::warn!(link = %plan.link.name, endpoint, "cycle cut short: {e}");
         report.error = Some(e.to_string());
     }
     if !dry_run {

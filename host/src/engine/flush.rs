@@ -30,10 +30,34 @@ fn planned(e: &OutboxEntry) -> Planned {
     }
 }
 
+/// Makes an entry a dead letter, with a WARN naming the link, the endpoint, the order and why.
+fn dead_letter(
+    store: &mut Store,
+    (link, endpoint): (&str, &str),
+    e: &OutboxEntry,
+    code: &str,
+    reason: &str,
+    report: &mut CycleReport,
+) -> Result<(), CycleError> {
+    store.record_dead(link, e, code, reason)?;
+    report.dead += 1;
+    tracing::warn!(
+        link,
+        endpoint,
+        key = %e.key,
+        code,
+        reason,
+        "dead letter: order {} not set to {} ({code}: {reason})",
+        e.key,
+        e.status
+    );
+    Ok(())
+}
+
 /// Retries an entry later, or dead-letters it once it has failed too often.
 fn retry_or_dead(
     store: &mut Store,
-    link: &str,
+    (link, endpoint): (&str, &str),
     e: &OutboxEntry,
     wait: Duration,
     code: &str,
@@ -41,13 +65,14 @@ fn retry_or_dead(
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
     if e.attempts + 1 >= MAX_ATTEMPTS {
-        store.record_dead(
-            link,
+        dead_letter(
+            store,
+            (link, endpoint),
             e,
             code,
             &format!("gave up after {} attempts: {message}", e.attempts + 1),
+            report,
         )?;
-        report.dead += 1;
     } else {
         store.record_retry(e, ms(wait), &format!("{code}: {message}"), false)?;
         report.retried += 1;
@@ -96,12 +121,18 @@ pub fn flush(
                 };
                 for e in &entries {
                     if matches!(err.kind, ErrorKind::Permanent | ErrorKind::NotFound) {
-                        store.record_dead(&link, e, err.kind.as_str(), &err.message)?;
-                        report.dead += 1;
+                        dead_letter(
+                            store,
+                            (&link, &ep.name),
+                            e,
+                            err.kind.as_str(),
+                            &err.message,
+                            report,
+                        )?;
                     } else {
                         retry_or_dead(
                             store,
-                            &link,
+                            (&link, &ep.name),
                             e,
                             wait,
                             err.kind.as_str(),
@@ -121,7 +152,7 @@ pub fn flush(
             let Some(outcome) = response.outcomes.iter().find(|o| o.key == e.key) else {
                 retry_or_dead(
                     store,
-                    &link,
+                    (&link, &ep.name),
                     e,
                     delay(e.attempts, None),
                     "no_outcome",
@@ -144,7 +175,7 @@ pub fn flush(
                     );
                     retry_or_dead(
                         store,
-                        &link,
+                        (&link, &ep.name),
                         e,
                         wait,
                         &outcome.code,
@@ -153,8 +184,14 @@ pub fn flush(
                     )?;
                 }
                 OutcomeKind::Failed => {
-                    store.record_dead(&link, e, &outcome.code, &outcome.message)?;
-                    report.dead += 1;
+                    dead_letter(
+                        store,
+                        (&link, &ep.name),
+                        e,
+                        &outcome.code,
+                        &outcome.message,
+                        report,
+                    )?;
                 }
             }
         }
@@ -178,13 +215,14 @@ fn recheck_stale(
     let current = read_target(plan, target, &keys)?;
     for e in stale {
         let Some(t) = current.get(&e.key) else {
-            store.record_dead(
-                &plan.link.name,
+            dead_letter(
+                store,
+                (&plan.link.name, &plan.endpoint(target).name),
                 e,
                 "not_found",
                 "the order disappeared from the target",
+                report,
             )?;
-            report.dead += 1;
             continue;
         };
         let (shop, erp) = match target {

@@ -8,6 +8,9 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::cycle::CycleReport;
+use super::plan::EndpointRuntime;
+
 /// What a link is doing now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,10 +84,76 @@ impl LinkLive {
     }
 }
 
-/// The registry of every link's live state, shared between the runner and the readers.
-#[derive(Debug, Clone, Default)]
+impl LinkLive {
+    /// Counts a finished cycle: its report, and the outbox left after it (`pending` writes, the
+    /// oldest queued at `oldest_pending_at`).
+    pub fn after_cycle(
+        &mut self,
+        report: &CycleReport,
+        pending: u64,
+        oldest_pending_at: Option<DateTime<Utc>>,
+    ) {
+        let now = Utc::now();
+        self.cycles += 1;
+        self.last_cycle_at = Some(now);
+        self.pulled += report.pulled as u64;
+        self.applied += report.applied.len() as u64;
+        self.retried += report.retried as u64;
+        self.dead += report.dead as u64;
+        self.pending = pending;
+        self.oldest_pending_at = oldest_pending_at;
+        match &report.error {
+            Some(e) => {
+                self.cycle_errors += 1;
+                self.last_error = Some(e.clone());
+            }
+            None => {
+                self.last_success_at = Some(now);
+                self.last_error = None;
+            }
+        }
+    }
+
+    /// Seconds since the oldest change not yet applied was queued (0 when none is pending).
+    pub fn lag_secs(&self, now: DateTime<Utc>) -> f64 {
+        self.oldest_pending_at
+            .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
+            .unwrap_or(0.0)
+    }
+
+    /// Whether the link is keeping up: an off link always is; a failed one never; any other
+    /// must have ended a cycle (good or bad) within [`LinkLive::ready_bound_secs`].
+    pub fn is_ready(&self, now: DateTime<Utc>) -> bool {
+        match self.state {
+            LinkState::Off => true,
+            LinkState::Failed => false,
+            _ => self.last_cycle_at.is_some_and(|at| {
+                ((now - at).num_milliseconds() as f64) / 1000.0 <= self.ready_bound_secs()
+            }),
+        }
+    }
+
+    /// How long after its last cycle a link still counts as ready: three intervals plus 30 s
+    /// (a long cycle or one backoff step is not an outage).
+    pub fn ready_bound_secs(&self) -> f64 {
+        self.interval_secs * 3.0 + 30.0
+    }
+}
+
+/// The registry of every link's live state, shared between the runner and the readers; it also
+/// holds the connected endpoints (for `/metrics`: API usage and call timings).
+#[derive(Clone, Default)]
 pub struct LiveRegistry {
     links: Arc<RwLock<BTreeMap<String, LinkLive>>>,
+    endpoints: Arc<RwLock<BTreeMap<String, Arc<EndpointRuntime>>>>,
+}
+
+impl std::fmt::Debug for LiveRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveRegistry")
+            .field("links", &self.snapshot())
+            .finish_non_exhaustive()
+    }
 }
 
 impl LiveRegistry {
@@ -124,6 +193,21 @@ impl LiveRegistry {
             .unwrap_or_default()
     }
 
+    /// Publishes a connected endpoint (replacing one of the same name).
+    pub fn set_endpoint(&self, endpoint: Arc<EndpointRuntime>) {
+        if let Ok(mut eps) = self.endpoints.write() {
+            eps.insert(endpoint.name.clone(), endpoint);
+        }
+    }
+
+    /// The connected endpoints, by name.
+    pub fn endpoints(&self) -> Vec<Arc<EndpointRuntime>> {
+        self.endpoints
+            .read()
+            .map(|e| e.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// A copy of one link's state.
     pub fn get(&self, link: &str) -> Option<LinkLive> {
         self.links.read().ok().and_then(|l| l.get(link).cloned())
@@ -150,5 +234,42 @@ mod tests {
         assert_eq!(snap[0].cycles, 1);
         reg.remove("b");
         assert!(reg.get("b").is_none());
+    }
+
+    #[test]
+    fn ready_means_a_recent_cycle_unless_off() {
+        let now = Utc::now();
+        let mut l = LinkLive::new("a", LinkState::Starting, 5.0);
+        assert!(!l.is_ready(now), "no cycle yet");
+        l.state = LinkState::Running;
+        l.last_cycle_at = Some(now - chrono::Duration::seconds(44));
+        assert!(l.is_ready(now));
+        l.last_cycle_at = Some(now - chrono::Duration::seconds(46));
+        assert!(!l.is_ready(now), "past 3 x 5 s + 30 s");
+        l.state = LinkState::Off;
+        assert!(l.is_ready(now));
+    }
+
+    #[test]
+    fn a_cycle_updates_counters_lag_and_last_error() {
+        let mut l = LinkLive::new("a", LinkState::Running, 5.0);
+        let report = CycleReport {
+            pulled: 3,
+            dead: 1,
+            error: Some("shop: timeout".into()),
+            ..CycleReport::default()
+        };
+        let queued = Utc::now() - chrono::Duration::seconds(10);
+        l.after_cycle(&report, 2, Some(queued));
+        assert_eq!(
+            (l.cycles, l.cycle_errors, l.pulled, l.dead, l.pending),
+            (1, 1, 3, 1, 2)
+        );
+        assert_eq!(l.last_error.as_deref(), Some("shop: timeout"));
+        assert!(l.last_success_at.is_none());
+        assert!(l.lag_secs(Utc::now()) >= 10.0);
+        l.after_cycle(&CycleReport::default(), 0, None);
+        assert!(l.last_error.is_none() && l.last_success_at.is_some());
+        assert_eq!(l.lag_secs(Utc::now()), 0.0);
     }
 }

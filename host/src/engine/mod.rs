@@ -3,6 +3,7 @@
 pub mod backoff;
 pub mod cycle;
 pub mod flush;
+pub mod instrument;
 pub mod live;
 pub mod plan;
 pub mod runner;

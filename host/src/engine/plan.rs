@@ -8,6 +8,7 @@ use orderlink_plugin_api::model::{ConnectorRole, Vocabulary};
 use orderlink_plugin_api::sdk::Connector;
 use orderlink_plugin_api::ConnectorError;
 
+use super::instrument::{EndpointStats, Instrumented};
 use crate::config::{Config, FileError, Link, Side};
 use crate::mapping::{Mapping, MappingFile};
 use crate::plugins::PluginSet;
@@ -46,8 +47,10 @@ pub struct EndpointRuntime {
     pub name: String,
     /// The connector's display name (e.g. `idosell`).
     pub connector_name: String,
-    /// The connector instance (shared by every link using the endpoint).
+    /// The connector instance (shared by every link using the endpoint), timed into `stats`.
     pub connector: Arc<dyn Connector>,
+    /// The host's view of its calls (latency, errors, rate-limit waits).
+    pub stats: Arc<EndpointStats>,
 }
 
 /// Connected endpoints by name, or the setup problem of each.
@@ -86,10 +89,13 @@ pub fn connect_endpoints(config: &Config, plugins: &PluginSet) -> Endpoints {
                 } else {
                     lib.create(&ep.connector, &ep.config)
                         .map(|c| {
+                            let stats = Arc::new(EndpointStats::default());
+                            let inner = Arc::new(c) as Arc<dyn Connector>;
                             Arc::new(EndpointRuntime {
                                 name: name.clone(),
                                 connector_name: ep.connector.clone(),
-                                connector: Arc::new(c) as Arc<dyn Connector>,
+                                connector: Arc::new(Instrumented::new(name, inner, stats.clone())),
+                                stats,
                             })
                         })
                         .map_err(|source| {

@@ -61,7 +61,7 @@ pub struct OutboxEntry {
 }
 
 /// An audit record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
     /// When (RFC 3339).
     pub at: String,
@@ -82,7 +82,7 @@ pub struct AuditEntry {
 }
 
 /// A dead letter: a write that will not succeed as asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeadLetter {
     /// Id for retry/discard.
     pub id: i64,
@@ -527,6 +527,15 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(s)
+    }
+
+    /// When the oldest write still pending in a link's outbox was queued (RFC 3339), if any.
+    pub fn oldest_pending(&self, link: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT MIN(created_at) FROM outbox WHERE link = ?1",
+            params![link],
+            |r| r.get(0),
+        )?)
     }
 
     /// Dead letters, optionally of one link.
