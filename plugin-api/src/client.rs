@@ -360,7 +360,9 @@ impl Connector for RemoteConnector {
                 // SAFETY: as above.
                 abi_call(unsafe { f(self.state(), req.as_str().into()) })
             }
-            None => Err(ConnectorError::unsupported("list (the plugin predates ABI 1.2)")),
+            None => Err(ConnectorError::unsupported(
+                "list (the plugin predates ABI 1.2)",
+            )),
         }
     }
 }

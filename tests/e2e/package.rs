@@ -33,7 +33,7 @@ fn build_package(out_dir: &Path) -> PathBuf {
     let build = run(Command::new("cargo")
         .current_dir(workspace_root())
         .args(["deb", "-p", "orderlink", "--no-build", "--profile", "dev"])
-        .args(["--no-strip", "--no-dbgsym", "--fast", "-Z", "gz", "-o"])
+        .args(["--strip", "--no-dbgsym", "--fast", "-o"])
         .arg(&deb));
     assert!(
         build.status.success(),

@@ -34,7 +34,8 @@ fn open_keys(sims: &SimPair, n: usize) -> Vec<String> {
 fn history(env: &SyncEnv, key: &str) -> Vec<Value> {
     let out = env.orderlink(&["history", "--order", key, "--json"]);
     assert!(out.status.success(), "{}", text(&out));
-    serde_json::from_slice(&out.stdout).unwrap_or_default()
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["decisions"].as_array().cloned().unwrap_or_default()
 }
 
 #[test]

@@ -7,6 +7,7 @@
 pub mod external;
 pub mod orderlink;
 pub mod plugin_dir;
+pub mod postgres;
 pub mod running;
 pub mod sims;
 pub mod sync_env;

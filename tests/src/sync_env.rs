@@ -215,6 +215,36 @@ impl SyncEnv {
         (key, self.orderlink(&all))
     }
 
+    /// Runs `orderlink <args> --json --config <config>`, asserting it exits 0; returns the JSON
+    /// it printed.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.orderlink(&all);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "orderlink {all:?} failed ({:?}):\n{stdout}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("orderlink {all:?} printed no JSON ({e}):\n{stdout}"))
+    }
+
+    /// Runs `orderlink <args> --config <config>`, asserting it exits 0; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.orderlink(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "orderlink {args:?} failed ({:?}):\n{stdout}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
     /// `orderlink sync --once`, asserting it exits 0; returns stdout.
     pub fn sync_once(&self) -> String {
         let out = self.orderlink(&["sync", "--once"]);

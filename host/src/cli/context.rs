@@ -26,3 +26,12 @@ pub fn load_plugins(config: &Config) -> PluginSet {
     }
     set
 }
+
+/// A service failure as a command error: bad input keeps exit code 2.
+pub fn service_error(e: crate::service::ServiceError) -> anyhow::Error {
+    if e.is_bad_input() {
+        BadInput(e.to_string()).into()
+    } else {
+        e.into()
+    }
+}

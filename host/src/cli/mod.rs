@@ -3,8 +3,10 @@
 pub mod check_cmd;
 pub mod connector_cmd;
 pub mod context;
+pub mod history_cmd;
 pub mod mapping_cmd;
 pub mod plugins_cmd;
+pub mod resync_cmd;
 pub mod status_cmd;
 pub mod sync_cmd;
 
@@ -119,7 +121,8 @@ pub enum Command {
         #[command(subcommand)]
         action: status_cmd::DeadLetterAction,
     },
-    /// The audit trail of one order: every status orderlink wrote or left alone, and why.
+    /// Every decision recorded about one order (written, left alone and why, dead letters), or
+    /// that no link has ever seen it.
     History {
         /// The config file.
         #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
@@ -130,6 +133,22 @@ pub enum Command {
         /// Only this link.
         #[arg(long)]
         link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-read changes from a moment (or given orders) and sync them again; orders already in
+    /// sync are left alone.
+    Resync {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The link.
+        #[arg(long)]
+        link: String,
+        /// What to re-read.
+        #[command(flatten)]
+        what: resync_cmd::ResyncWhat,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -145,7 +164,8 @@ pub enum Command {
 /// `orderlink mapping` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum MappingAction {
-    /// Print each link's mapping tables side by side.
+    /// Print each link's mapping tables side by side, names resolved to codes, and the
+    /// statuses of each side no rule maps.
     Show {
         /// The config file.
         #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
@@ -153,6 +173,9 @@ pub enum MappingAction {
         /// Only this link.
         #[arg(long)]
         link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -176,10 +199,16 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             order,
             link,
             json,
-        } => status_cmd::history(&config, &order, link.as_deref(), json),
+        } => history_cmd::run(&config, &order, link.as_deref(), json),
+        Command::Resync {
+            config,
+            link,
+            what,
+            json,
+        } => resync_cmd::run(&config, &link, &what, json),
         Command::Mapping {
-            action: MappingAction::Show { config, link },
-        } => mapping_cmd::show(&config, link.as_deref()),
+            action: MappingAction::Show { config, link, json },
+        } => mapping_cmd::show(&config, link.as_deref(), json),
     }
 }
 

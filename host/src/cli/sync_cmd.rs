@@ -83,6 +83,12 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     } else {
         Store::open(&config.store)?
     };
+    if !dry_run {
+        // Cheap: one indexed delete of audit records past `[store] audit_retention`.
+        if let Err(e) = crate::service::retention::prune(&store, config.audit_retention) {
+            tracing::warn!("audit pruning failed: {e}");
+        }
+    }
     for (link, plan) in planned {
         if !link.enabled {
             println!(
@@ -192,7 +198,11 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
         ),
         None => None,
     };
-    let mut threads = Vec::new();
+    let mut threads = vec![crate::service::retention::spawn_pruner(
+        config.store.clone(),
+        config.audit_retention,
+        stop.clone(),
+    )?];
     for (link, plan) in planned {
         let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp))
         else {
@@ -221,7 +231,7 @@ pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
         );
     }
     tracing::info!(
-        links = threads.len(),
+        links = threads.len() - 1,
         "orderlink running; Ctrl-C or SIGTERM to stop"
     );
     for t in threads {

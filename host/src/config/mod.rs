@@ -48,7 +48,9 @@ impl Direction {
 }
 
 /// One side of a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     /// The e-shop.
@@ -183,6 +185,8 @@ pub struct Config {
     pub path: PathBuf,
     /// The state store (SQLite file).
     pub store: PathBuf,
+    /// How long the audit trail (and cursor checkpoints) are kept (`[store] audit_retention`).
+    pub audit_retention: Duration,
     /// Plugin directories.
     pub plugin_dirs: Vec<PathBuf>,
     /// Plugin files.
@@ -199,6 +203,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     path: Option<PathBuf>,
+    audit_retention: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -268,7 +273,10 @@ struct RawConfig {
     admin: Option<RawAdmin>,
 }
 
-/// Parses a duration like `500ms`, `5s`, `2m`, `1h` (a bare number is seconds).
+/// The default `[store] audit_retention`: 90 days.
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// Parses a duration like `500ms`, `5s`, `2m`, `1h`, `90d` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
     let split = t
@@ -281,6 +289,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "ms" => n / 1000.0,
         "m" | "min" => n * 60.0,
         "h" => n * 3600.0,
+        "d" => n * 86400.0,
         _ => return None,
     };
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
@@ -467,6 +476,19 @@ impl Config {
                 },
             );
         }
+        let audit_retention = match &raw.store.audit_retention {
+            None => DEFAULT_AUDIT_RETENTION,
+            Some(text) => parse_duration(text)
+                .filter(|d| *d >= Duration::from_secs(3600))
+                .ok_or_else(|| {
+                    src.error_for_key(
+                        "store.audit_retention",
+                        format!(
+                            "`{text}` is not a duration of at least 1h (e.g. \"90d\", \"720h\")"
+                        ),
+                    )
+                })?,
+        };
         if links.is_empty() {
             return Err(src.error_at(
                 None,
@@ -486,6 +508,7 @@ impl Config {
                 .path
                 .as_deref()
                 .unwrap_or(Path::new("orderlink.sqlite"))),
+            audit_retention,
             plugin_dirs: raw.plugins.dirs.iter().map(|d| rel(d)).collect(),
             plugin_files: raw.plugins.files.iter().map(|d| rel(d)).collect(),
             endpoints,
@@ -549,6 +572,18 @@ mod tests {
         .unwrap();
         assert_eq!(c.links["l"].scope, Scope::CreatedWithinDays(14));
         assert_eq!(c.links["l"].poll_interval, Duration::from_secs(120));
+        assert_eq!(c.audit_retention, DEFAULT_AUDIT_RETENTION);
+    }
+
+    #[test]
+    fn audit_retention_takes_days_and_refuses_nonsense_at_its_line() {
+        let base = format!("[store]\naudit_retention = \"RET\"\n{ENDPOINTS}\n[links.l]\nshop = \"s\"\nerp = \"e\"\nmapping = \"m.toml\"\ndirection = \"to_erp\"\n");
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&write(dir.path(), &base.replace("RET", "30d"))).unwrap();
+        assert_eq!(c.audit_retention, Duration::from_secs(30 * 86400));
+        let e = err(&base.replace("RET", "soon"));
+        assert!(e.contains("orderlink.toml:2: store.audit_retention"), "{e}");
+        assert!(e.contains("90d"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Loads every plugin library in the plugin directories and any explicit paths, side by side,
 //! and reports each problem without stopping: a file that is not a shared library, a library that
 //! is not a plugin, a plugin built for another ABI, a plugin that fails or panics while loading,
-//! two plugins claiming one connector name.
+//! two plugins claiming one connector name. A file is checked before the dynamic loader maps it
+//! (`elf_check`): a truncated library would otherwise kill the process.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -113,6 +114,15 @@ impl PluginSet {
             .iter()
             .any(|p| p.path().canonicalize().ok().as_deref() == Some(canonical.as_path()))
         {
+            return;
+        }
+        if let Err(e) = super::elf_check::check_file(path) {
+            let message = format!("{}: {e}", path.display());
+            tracing::warn!("plugin skipped: {message}");
+            self.problems.push(PluginProblem {
+                path: path.to_path_buf(),
+                message,
+            });
             return;
         }
         let library = match PluginLibrary::load(path) {

@@ -5,6 +5,9 @@
 //! entries, its order snapshots and the advanced cursor together, so the cursor never passes a
 //! change that is neither applied, pending, nor dead-lettered.
 
+pub mod checkpoints;
+pub mod order_trail;
+
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -152,6 +155,11 @@ CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, link TEXT NOT NULL, key TEXT NOT NULL,
     target TEXT NOT NULL, from_status TEXT, to_status TEXT NOT NULL, action TEXT NOT NULL, why TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_by_key ON audit (key, id);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
+CREATE TABLE IF NOT EXISTS cursor_checkpoints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, link TEXT NOT NULL, side TEXT NOT NULL, cursor TEXT NOT NULL,
+    at TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS cursor_checkpoints_by_time ON cursor_checkpoints (link, side, at_ms);
 CREATE TABLE IF NOT EXISTS link_stats (
     link TEXT PRIMARY KEY, last_cycle_at TEXT, last_cycle_ms INTEGER, applied_total INTEGER NOT NULL DEFAULT 0,
     last_error TEXT);
@@ -167,7 +175,7 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn side(text: &str) -> Side {
+pub(crate) fn side(text: &str) -> Side {
     Side::parse(text).unwrap_or(Side::Shop)
 }
 
@@ -309,27 +317,7 @@ impl Store {
                     now
                 ])?;
             }
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO outbox (link, target, key, status, from_status, source_status, expected_version, reason, attempts, next_attempt_ms, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9)
-                 ON CONFLICT (link, target, key) DO UPDATE SET status = excluded.status,
-                   from_status = excluded.from_status, source_status = excluded.source_status,
-                   expected_version = excluded.expected_version, reason = excluded.reason,
-                   attempts = 0, next_attempt_ms = 0, last_error = NULL",
-            )?;
-            for e in outbox {
-                ins.execute(params![
-                    link,
-                    e.target.as_str(),
-                    e.key,
-                    e.status,
-                    e.from_status,
-                    e.source_status,
-                    e.expected_version,
-                    e.reason,
-                    now
-                ])?;
-            }
+            upsert_outbox(&tx, link, outbox, &now)?;
             let mut del = tx.prepare_cached(
                 "DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
             )?;
@@ -342,6 +330,7 @@ impl Store {
                  ON CONFLICT (link, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
                 params![link, source.as_str(), next_cursor, now],
             )?;
+            checkpoints::record(&tx, link, source, next_cursor)?;
         }
         tx.commit()?;
         Ok(())
@@ -619,6 +608,37 @@ pub struct SeenOrder {
     pub created_at: Option<String>,
     /// Fulfilment (ERP side).
     pub fulfilled: Option<bool>,
+}
+
+/// Queues writes in the outbox, replacing an older pending write for the same order and target.
+fn upsert_outbox(
+    tx: &rusqlite::Transaction<'_>,
+    link: &str,
+    outbox: &[OutboxEntry],
+    now: &str,
+) -> Result<(), StoreError> {
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO outbox (link, target, key, status, from_status, source_status, expected_version, reason, attempts, next_attempt_ms, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9)
+         ON CONFLICT (link, target, key) DO UPDATE SET status = excluded.status,
+           from_status = excluded.from_status, source_status = excluded.source_status,
+           expected_version = excluded.expected_version, reason = excluded.reason,
+           attempts = 0, next_attempt_ms = 0, last_error = NULL",
+    )?;
+    for e in outbox {
+        ins.execute(params![
+            link,
+            e.target.as_str(),
+            e.key,
+            e.status,
+            e.from_status,
+            e.source_status,
+            e.expected_version,
+            e.reason,
+            now
+        ])?;
+    }
+    Ok(())
 }
 
 fn insert_audit(tx: &rusqlite::Transaction<'_>, audit: &[AuditEntry]) -> Result<(), StoreError> {
