@@ -73,6 +73,7 @@ fn shop_changes_reach_the_erp_and_unlisted_statuses_leave_it_alone() {
     std::thread::sleep(Duration::from_millis(1100));
     env.sims.set_shop_status(a, "on_order");
     env.sims.set_shop_status(b, "suspended");
+    env.settle_shop();
     let out = env.sync_once();
     assert_eq!(env.sims.erp_status(a), "Potwierdzony", "{out}");
     assert_eq!(
@@ -231,6 +232,7 @@ fn both_directions_without_ping_pong_and_the_conflict_rule() {
     env.sims.set_erp_status(b, "Zaakceptowany");
     // Both sides of c change before the next cycle: the ERP wins by default.
     let (shop_c, erp_c) = conflicting_changes(&env.sims, c);
+    env.settle_shop();
     env.sync_once();
     assert_eq!(env.sims.erp_status(a), "Potwierdzony");
     assert_eq!(env.sims.shop_status(b), "packed");
@@ -269,6 +271,7 @@ fn the_shop_wins_a_conflict_when_configured() {
     let c = open_keys(&env.sims, 20)[0].clone();
     std::thread::sleep(Duration::from_millis(1100));
     let (shop_c, erp_c) = conflicting_changes(&env.sims, &c);
+    env.settle_shop();
     env.sync_once();
     assert_eq!(env.sims.shop_status(&c), shop_c);
     assert_eq!(
@@ -303,6 +306,7 @@ fn a_refused_write_becomes_a_dead_letter_that_can_be_retried_or_discarded() {
     env.sims.erp_action(&k, "cancel");
     std::thread::sleep(Duration::from_millis(1100));
     env.sims.set_shop_status(&k, "on_order");
+    env.settle_shop();
     let sync = env.sync_once();
     let out = env.orderlink(&["dead-letters", "list", "--json"]);
     let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();

@@ -10,6 +10,7 @@ pub mod plugin_dir;
 pub mod postgres;
 pub mod running;
 pub mod sims;
+pub mod storm;
 pub mod sync_env;
 
 use std::path::PathBuf;

@@ -11,7 +11,8 @@ use crate::sims::{orderlink, plugin_dir, SimProcess};
 
 /// The API key the IdoSell simulator accepts in these setups.
 pub const SHOP_KEY: &str = "test-shop-key-123";
-/// The enova365 operator password in these setups.
+/// The enova365 secret in these setups: the application token of the Dynamic WebAPI (and the
+/// operator's password, should a test switch to MethodInvoker).
 pub const ERP_PASSWORD: &str = "test-erp-pass-456";
 
 /// The mapping most tests use.
@@ -53,6 +54,8 @@ impl SimPair {
                 "--operator",
                 "Administrator",
                 "--password",
+                ERP_PASSWORD,
+                "--app-token",
                 ERP_PASSWORD,
             ],
         );
@@ -134,6 +137,12 @@ impl SimPair {
 
     /// The endpoints section of a config for this pair, named `shop` and `erp`.
     pub fn endpoints_toml(&self, shop_name: &str, erp_name: &str) -> String {
+        self.endpoints_toml_with(shop_name, erp_name, "")
+    }
+
+    /// The endpoints section with `extra` lines (e.g. `timeout_secs = 1`) in both connector
+    /// configs.
+    pub fn endpoints_toml_with(&self, shop_name: &str, erp_name: &str, extra: &str) -> String {
         format!(
             r#"
 [endpoints.{shop_name}]
@@ -143,14 +152,15 @@ url = "{}"
 api_key = "${{env:ORDERLINK_TEST_SHOP_KEY}}"
 api_version = 6
 requests_per_second = 1000
+{extra}
 
 [endpoints.{erp_name}]
 connector = "enova365"
 [endpoints.{erp_name}.config]
 url = "{}"
-database = "Firma"
+application_token = "${{env:ORDERLINK_TEST_ERP_PASSWORD}}"
 operator = "Administrator"
-password = "${{env:ORDERLINK_TEST_ERP_PASSWORD}}"
+{extra}
 "#,
             self.shop.url, self.erp.url
         )
@@ -170,6 +180,11 @@ pub struct SyncEnv {
 impl SyncEnv {
     /// Sims with `n` orders, one link `main` whose table body is `link_body` (direction, scope...).
     pub fn new(n: usize, link_body: &str, mapping: &str) -> SyncEnv {
+        SyncEnv::with_endpoint_lines(n, link_body, mapping, "")
+    }
+
+    /// Like [`SyncEnv::new`], with `extra` lines in both connector configs.
+    pub fn with_endpoint_lines(n: usize, link_body: &str, mapping: &str, extra: &str) -> SyncEnv {
         let sims = SimPair::start(n, 7);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
         std::fs::write(dir.path().join("mapping.toml"), mapping).unwrap_or_else(|e| panic!("{e}"));
@@ -177,7 +192,7 @@ impl SyncEnv {
         let text = format!(
             "[store]\npath = \"state.sqlite\"\n\n[plugins]\ndirs = [\"{}\"]\n{}\n[links.main]\nshop = \"shop\"\nerp = \"erp\"\nmapping = \"mapping.toml\"\npoll_interval = \"200ms\"\n{link_body}\n",
             plugin_dir().display(),
-            sims.endpoints_toml("shop", "erp"),
+            sims.endpoints_toml_with("shop", "erp", extra),
         );
         std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
         SyncEnv { dir, sims, config }
@@ -210,6 +225,7 @@ impl SyncEnv {
         // The shop's change feed has one-second resolution.
         std::thread::sleep(std::time::Duration::from_millis(1100));
         self.sims.set_shop_status(&key, "on_order");
+        self.settle_shop();
         let mut all = args.to_vec();
         all.extend(["sync", "--once"]);
         (key, self.orderlink(&all))
@@ -243,6 +259,12 @@ impl SyncEnv {
             String::from_utf8_lossy(&out.stderr)
         );
         stdout
+    }
+
+    /// Waits until the shop's changes made so far are settled: the IdoSell feed hands a change
+    /// over once the shop's clock is two seconds past its second.
+    pub fn settle_shop(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(3_100));
     }
 
     /// `orderlink sync --once`, asserting it exits 0; returns stdout.

@@ -60,7 +60,7 @@ fn main() -> anyhow::Result<()> {
         ("DEMO_SHOP_URL", sims.shop.url.as_str()),
         ("DEMO_ERP_URL", sims.erp.url.as_str()),
         ("DEMO_SHOP_API_KEY", SHOP_KEY),
-        ("DEMO_ERP_PASSWORD", ERP_PASSWORD),
+        ("DEMO_ERP_APP_TOKEN", ERP_PASSWORD),
     ];
     let plugin_dir = orderlink_e2e::sims::plugin_dir();
     let check = Command::new(orderlink_binary())

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::context::{load_config, load_plugins};
+use super::context::{connect_checked, load_config, load_plugins};
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
-use crate::engine::{connect_endpoints, plan_link};
+use crate::engine::plan_link;
 use crate::mapping::MappingFile;
 
 /// Runs every check and prints one line per endpoint and link.
@@ -33,7 +33,16 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     for p in &plugins.problems {
         println!("warning: plugin: {}", p.message);
     }
-    let endpoints = connect_endpoints(&config, &plugins);
+    // Config errors first: with any endpoint misconfigured, no endpoint is called.
+    let endpoints = match connect_checked(&config, &plugins) {
+        Ok(endpoints) => endpoints,
+        Err(e) => {
+            for line in e.0.lines() {
+                println!("error: {line}");
+            }
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
     for (name, ep) in &endpoints {
         match ep {
             Ok(ep) => match ep.connector.check() {

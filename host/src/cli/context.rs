@@ -4,6 +4,8 @@ use std::path::Path;
 
 use super::BadInput;
 use crate::config::Config;
+use crate::engine::connect_endpoints;
+use crate::engine::plan::Endpoints;
 use crate::plugins::PluginSet;
 
 /// Loads and checks the config file (no network).
@@ -25,6 +27,24 @@ pub fn load_plugins(config: &Config) -> PluginSet {
         tracing::warn!("plugin problem: {}", p.message);
     }
     set
+}
+
+/// Creates every endpoint's connector (no network call); bad input in any endpoint (an unknown
+/// connector, a config the connector's schema refuses) stops the command before any endpoint
+/// is called, with every such error at once.
+pub fn connect_checked(config: &Config, plugins: &PluginSet) -> Result<Endpoints, BadInput> {
+    let endpoints = connect_endpoints(config, plugins);
+    let errors: Vec<String> = endpoints
+        .values()
+        .filter_map(|ep| ep.as_ref().err())
+        .filter(|e| e.is_bad_input())
+        .map(ToString::to_string)
+        .collect();
+    if errors.is_empty() {
+        Ok(endpoints)
+    } else {
+        Err(BadInput(errors.join("\n")))
+    }
 }
 
 /// A service failure as a command error: bad input keeps exit code 2.

@@ -7,6 +7,7 @@ pub mod history_cmd;
 pub mod mapping_cmd;
 pub mod plugins_cmd;
 pub mod resync_cmd;
+pub mod run_cmd;
 pub mod status_cmd;
 pub mod sync_cmd;
 
@@ -97,7 +98,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Keep every enabled link in sync until SIGTERM or Ctrl-C.
+    /// Keep every enabled link in sync until SIGTERM or Ctrl-C; SIGHUP reloads the config.
     Run {
         /// The config file.
         #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
@@ -191,7 +192,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             link,
             dry_run,
         } => sync_cmd::sync_once(&config, link.as_deref(), dry_run),
-        Command::Run { config } => sync_cmd::run_forever(&config),
+        Command::Run { config } => run_cmd::run(&config),
         Command::Status { config, json } => status_cmd::status(&config, json),
         Command::DeadLetters { config, action } => status_cmd::dead_letters(&config, &action),
         Command::History {

@@ -2,16 +2,29 @@
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
-use super::context::{load_config, load_plugins};
+use super::context::{connect_checked, load_config, load_plugins};
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
-use crate::engine::live::{LinkLive, LinkState, LiveRegistry};
+use crate::engine::cycle::CycleReport;
 use crate::engine::plan::{Endpoints, LinkPlan};
-use crate::engine::runner::run_link;
-use crate::engine::{connect_endpoints, plan_link, run_cycle};
+use crate::engine::{plan_link, run_cycle};
 use crate::store::Store;
+
+/// Adds a later cycle's report to an earlier one's.
+fn absorb(total: &mut CycleReport, next: CycleReport) {
+    total.pulled += next.pulled;
+    total.queued.extend(next.queued);
+    total.applied.extend(next.applied);
+    for (why, n) in next.skipped {
+        *total.skipped.entry(why).or_default() += n;
+    }
+    total.retried += next.retried;
+    total.dead += next.dead;
+    total.error = next.error;
+    total.more = next.more;
+    total.poll_after = next.poll_after;
+}
 
 /// A link and its plan, or why it cannot run now.
 type PlannedLink = (Link, Result<LinkPlan, String>);
@@ -72,7 +85,7 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     let config = load_config(config_path)?;
     let links = chosen(&config, link)?;
     let plugins = load_plugins(&config);
-    let endpoints = connect_endpoints(&config, &plugins);
+    let endpoints = connect_checked(&config, &plugins)?;
     let planned = plan_all(&config, &endpoints, &links)?;
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
@@ -105,7 +118,13 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 continue;
             }
         };
-        let report = run_cycle(&plan, &mut store, &stop, dry_run);
+        let mut report = run_cycle(&plan, &mut store, &stop, dry_run);
+        // A first sync larger than one cycle's page budget goes on until the feeds are read
+        // (a dry run does not move its cursors: it says that more remain).
+        while report.more && report.error.is_none() && !dry_run {
+            let next = run_cycle(&plan, &mut store, &stop, dry_run);
+            absorb(&mut report, next);
+        }
         let lines = if dry_run {
             &report.queued
         } else {
@@ -147,99 +166,15 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 .map(|e| format!("; error: {e}"))
                 .unwrap_or_default()
         );
+        if report.more {
+            println!(
+                "link `{}`: more changes remain beyond one cycle's page budget",
+                link.name
+            );
+        }
         if report.error.is_some() {
             code = EXIT_FAILURE;
         }
     }
     Ok(code)
-}
-
-/// Runs every enabled link until SIGTERM or Ctrl-C; then finishes the batch in flight and exits 0.
-pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
-    let config = Arc::new(load_config(config_path)?);
-    let links = chosen(&config, None)?;
-    if links.is_empty() {
-        return Err(BadInput("every link has enabled = false: nothing to run".into()).into());
-    }
-    let plugins = load_plugins(&config);
-    let endpoints = connect_endpoints(&config, &plugins);
-    let planned = plan_all(&config, &endpoints, &links)?;
-    Store::open(&config.store)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        // A second signal while stopping exits at once.
-        signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())?;
-        signal_hook::flag::register(signal, stop.clone())?;
-    }
-    let live = LiveRegistry::new();
-    for ep in endpoints.values().flatten() {
-        live.set_endpoint(ep.clone());
-    }
-    for link in config.links.values() {
-        let state = if link.enabled {
-            LinkState::Starting
-        } else {
-            LinkState::Off
-        };
-        live.insert(LinkLive::new(
-            &link.name,
-            state,
-            link.poll_interval.as_secs_f64(),
-        ));
-    }
-    let admin = match &config.admin {
-        Some(a) => Some(
-            crate::admin::start(
-                a,
-                crate::admin::AdminState::new(config.clone(), live.clone()),
-                stop.clone(),
-            )
-            .map_err(|e| anyhow::anyhow!("admin server: cannot listen on {}: {e}", a.listen))?,
-        ),
-        None => None,
-    };
-    let mut threads = vec![crate::service::retention::spawn_pruner(
-        config.store.clone(),
-        config.audit_retention,
-        stop.clone(),
-    )?];
-    for (link, plan) in planned {
-        let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp))
-        else {
-            let why = plan.err().unwrap_or_default();
-            tracing::error!(link = %link.name, "link cannot run: {why}");
-            live.update(&link.name, |l| {
-                l.state = LinkState::Failed;
-                l.last_error = Some(why);
-            });
-            continue;
-        };
-        let plan = match plan {
-            Ok(p) => Some(p),
-            Err(e) => {
-                tracing::warn!(link = %link.name, "link not ready, will retry: {e}");
-                None
-            }
-        };
-        let (config, stop, eps) = (config.clone(), stop.clone(), (shop.clone(), erp.clone()));
-        let live = live.clone();
-        let name = link.name.clone();
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("link-{name}"))
-                .spawn(move || run_link(config, link, eps, plan, stop, live))?,
-        );
-    }
-    tracing::info!(
-        links = threads.len() - 1,
-        "orderlink running; Ctrl-C or SIGTERM to stop"
-    );
-    for t in threads {
-        let _ = t.join();
-    }
-    if let Some(admin) = admin {
-        admin.join();
-    }
-    tracing::info!("stopped");
-    Ok(EXIT_OK)
 }

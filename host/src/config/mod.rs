@@ -3,6 +3,8 @@
 //! Everything is checked here before any network call; an error names the file, the line and
 //! the key, and says what would be valid.
 
+pub mod connector_schema;
+pub mod ranges;
 pub mod secrets;
 pub mod source;
 
@@ -16,94 +18,11 @@ use serde::Deserialize;
 
 pub use source::{FileError, SourceFile};
 
-/// Which way statuses flow on a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// IdoSell (the shop) is updated from enova365 (the ERP) changes.
-    ToShop,
-    /// enova365 (the ERP) is updated from IdoSell (the shop) changes.
-    ToErp,
-    /// Both at once, without ping-pong.
-    Both,
-}
-
-impl Direction {
-    /// Whether statuses flow into the shop.
-    pub fn into_shop(self) -> bool {
-        matches!(self, Direction::ToShop | Direction::Both)
-    }
-    /// Whether statuses flow into the ERP.
-    pub fn into_erp(self) -> bool {
-        matches!(self, Direction::ToErp | Direction::Both)
-    }
-    /// The config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::ToShop => "to_shop",
-            Direction::ToErp => "to_erp",
-            Direction::Both => "both",
-        }
-    }
-}
-
-/// One side of a link.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// The e-shop.
-    Shop,
-    /// The ERP.
-    Erp,
-}
-
-impl Side {
-    /// The config and store spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Shop => "shop",
-            Side::Erp => "erp",
-        }
-    }
-    /// The other side.
-    pub fn other(self) -> Side {
-        match self {
-            Side::Shop => Side::Erp,
-            Side::Erp => Side::Shop,
-        }
-    }
-    /// Parses the store spelling.
-    pub fn parse(s: &str) -> Option<Side> {
-        match s {
-            "shop" => Some(Side::Shop),
-            "erp" => Some(Side::Erp),
-            _ => None,
-        }
-    }
-}
-
-/// Which orders the direction into the shop may touch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Orders with no sales document issued in the ERP yet.
-    Unfulfilled,
-    /// Orders created in the shop in the last N days, invoiced or not.
-    CreatedWithinDays(u32),
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Scope::Unfulfilled => f.write_str("unfulfilled orders"),
-            Scope::CreatedWithinDays(d) => write!(f, "orders created in the last {d} days"),
-        }
-    }
-}
+// The link's shape is domain vocabulary; re-exported here because links are configured with it.
+pub use crate::domain::{Direction, Scope, Side};
 
 /// A configured system: a connector and its config (secrets already resolved).
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct Endpoint {
     /// The endpoint's name in the config.
     pub name: String,
@@ -124,7 +43,7 @@ impl std::fmt::Debug for Endpoint {
 }
 
 /// A configured link between a shop and an ERP endpoint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     /// Its name.
     pub name: String,
@@ -142,6 +61,8 @@ pub struct Link {
     pub mapping: PathBuf,
     /// How often to poll.
     pub poll_interval: Duration,
+    /// How far polling slows down while the feeds stay idle (at least `poll_interval`).
+    pub poll_interval_max: Duration,
     /// Shop statuses never overwritten (None: the shop connector's closed statuses).
     pub protected_shop: Option<Vec<String>>,
     /// ERP statuses never overwritten (None: the ERP connector's closed statuses).
@@ -251,12 +172,13 @@ struct RawLink {
     direction: Direction,
     mapping: PathBuf,
     scope: Option<RawScope>,
-    recent_days: Option<u32>,
+    recent_days: Option<i64>,
     poll_interval: Option<String>,
+    poll_interval_max: Option<String>,
     protected_shop: Option<Vec<String>>,
     protected_erp: Option<Vec<String>>,
     conflict_winner: Option<Side>,
-    batch_size: Option<u32>,
+    batch_size: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,23 +198,9 @@ struct RawConfig {
 /// The default `[store] audit_retention`: 90 days.
 pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
-/// Parses a duration like `500ms`, `5s`, `2m`, `1h`, `90d` (a bare number is seconds).
+/// Parses a duration like `500ms`, `5s`, `1m30s`, `2h` (humantime's syntax).
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86400.0,
-        _ => return None,
-    };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    humantime::parse_duration(text.trim()).ok()
 }
 
 fn names(map: &BTreeMap<String, RawEndpoint>) -> String {
@@ -353,10 +261,29 @@ impl Config {
         }
     }
 
+    /// Checks an endpoint's connector config against the connector's published JSON Schema;
+    /// each problem is located at its key's line (see [`connector_schema::check`]).
+    pub fn check_connector_config(
+        &self,
+        endpoint: &str,
+        schema: &serde_json::Value,
+    ) -> Vec<FileError> {
+        let (Some(ep), Ok(src)) = (self.endpoints.get(endpoint), SourceFile::read(&self.path))
+        else {
+            return Vec::new();
+        };
+        connector_schema::check(&src, endpoint, &ep.connector, schema, &ep.config)
+    }
+
     /// Reads and checks a config file. No network, no plugins.
     pub fn load(path: &Path) -> Result<Config, FileError> {
         let src = SourceFile::read(path)?;
-        let raw: RawConfig = src.parse_toml()?;
+        let raw: RawConfig = src.parse_toml().map_err(|mut e| {
+            if let Some(expected) = e.key.as_deref().and_then(ranges::expected_for) {
+                e.message = format!("{}; {expected}", e.message);
+            }
+            e
+        })?;
         let base = path
             .parent()
             .map(Path::to_path_buf)
@@ -413,7 +340,12 @@ impl Config {
                     "the shop and the ERP must be different endpoints",
                 ));
             }
-            let scope = match (l.scope, l.recent_days) {
+            let recent_days = l
+                .recent_days
+                .map(|d| ranges::RECENT_DAYS.check(d))
+                .transpose()
+                .map_err(|m| src.error_for_key(&k("recent_days"), m))?;
+            let scope = match (l.scope, recent_days) {
                 (Some(RawScope::Unfulfilled), None) => Scope::Unfulfilled,
                 (Some(RawScope::Unfulfilled), Some(_)) => {
                     return Err(src.error_for_key(
@@ -421,11 +353,14 @@ impl Config {
                         "only applies with scope = \"recent\"",
                     ))
                 }
-                (Some(RawScope::Recent), Some(d)) if d >= 1 => Scope::CreatedWithinDays(d),
-                (Some(RawScope::Recent), _) => {
+                (Some(RawScope::Recent), Some(d)) => Scope::CreatedWithinDays(d),
+                (Some(RawScope::Recent), None) => {
                     return Err(src.error_for_key(
                         &k("scope"),
-                        "scope = \"recent\" needs recent_days = N (N >= 1): orders created in the shop in the last N days",
+                        format!(
+                            "scope = \"recent\" needs recent_days = N: orders created in the shop in the last N days ({})",
+                            ranges::RECENT_DAYS.expected()
+                        ),
                     ))
                 }
                 (None, _) if l.direction.into_shop() => {
@@ -438,19 +373,35 @@ impl Config {
             };
             let poll_interval = match &l.poll_interval {
                 None => Duration::from_secs(5),
-                Some(text) => parse_duration(text)
-                    .filter(|d| *d >= Duration::from_millis(100))
-                    .ok_or_else(|| {
-                        src.error_for_key(
-                            &k("poll_interval"),
-                            format!("`{text}` is not a duration of at least 100ms (e.g. \"500ms\", \"5s\", \"2m\")"),
-                        )
-                    })?,
+                Some(text) => ranges::POLL_INTERVAL
+                    .check(text)
+                    .map_err(|m| src.error_for_key(&k("poll_interval"), m))?,
             };
-            let batch_size = l.batch_size.unwrap_or(100);
-            if !(1..=100).contains(&batch_size) {
-                return Err(src.error_for_key(&k("batch_size"), "must be between 1 and 100"));
-            }
+            let batch_size = match l.batch_size {
+                None => 100,
+                Some(n) => ranges::BATCH_SIZE
+                    .check(n)
+                    .map_err(|m| src.error_for_key(&k("batch_size"), m))?,
+            };
+            // An idle feed slows down to six times its interval unless told otherwise.
+            let poll_interval_max = match &l.poll_interval_max {
+                None => poll_interval.saturating_mul(6),
+                Some(text) => {
+                    let max = ranges::POLL_INTERVAL_MAX
+                        .check(text)
+                        .map_err(|m| src.error_for_key(&k("poll_interval_max"), m))?;
+                    if max < poll_interval {
+                        return Err(src.error_for_key(
+                            &k("poll_interval_max"),
+                            format!(
+                                "`{text}` is shorter than poll_interval ({}): expected at least poll_interval",
+                                humantime::format_duration(poll_interval)
+                            ),
+                        ));
+                    }
+                    max
+                }
+            };
             let mapping = rel(&l.mapping);
             if !mapping.is_file() {
                 return Err(src.error_for_key(
@@ -469,6 +420,7 @@ impl Config {
                     scope,
                     mapping,
                     poll_interval,
+                    poll_interval_max,
                     protected_shop: l.protected_shop.clone(),
                     protected_erp: l.protected_erp.clone(),
                     conflict_winner: l.conflict_winner.unwrap_or(Side::Erp),
@@ -478,16 +430,9 @@ impl Config {
         }
         let audit_retention = match &raw.store.audit_retention {
             None => DEFAULT_AUDIT_RETENTION,
-            Some(text) => parse_duration(text)
-                .filter(|d| *d >= Duration::from_secs(3600))
-                .ok_or_else(|| {
-                    src.error_for_key(
-                        "store.audit_retention",
-                        format!(
-                            "`{text}` is not a duration of at least 1h (e.g. \"90d\", \"720h\")"
-                        ),
-                    )
-                })?,
+            Some(text) => ranges::AUDIT_RETENTION
+                .check(text)
+                .map_err(|m| src.error_for_key("store.audit_retention", m))?,
         };
         if links.is_empty() {
             return Err(src.error_at(

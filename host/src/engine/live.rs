@@ -8,7 +8,6 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::cycle::CycleReport;
 use super::plan::EndpointRuntime;
 
 /// What a link is doing now.
@@ -58,8 +57,17 @@ pub struct LinkLive {
     pub dead: u64,
     /// Writes pending in the outbox after the last cycle.
     pub pending: u64,
-    /// The oldest change not yet applied (its time on the source), if any is pending.
+    /// The oldest change not yet applied (when it was queued), if any is pending.
     pub oldest_pending_at: Option<DateTime<Utc>>,
+    /// When the next cycle (or setup attempt) is due.
+    pub next_cycle_at: Option<DateTime<Utc>>,
+    /// The current wait between cycles in seconds: the interval, longer while the feeds stay
+    /// idle (up to the link's ceiling) or while it fails.
+    pub current_interval_secs: f64,
+    /// The latest a cycle started behind its schedule, in milliseconds (the pool was busy).
+    pub worst_start_delay_ms: u64,
+    /// Times the link was restarted after a crash.
+    pub restarts: u64,
 }
 
 impl LinkLive {
@@ -80,40 +88,15 @@ impl LinkLive {
             dead: 0,
             pending: 0,
             oldest_pending_at: None,
+            next_cycle_at: None,
+            current_interval_secs: interval_secs,
+            worst_start_delay_ms: 0,
+            restarts: 0,
         }
     }
 }
 
 impl LinkLive {
-    /// Counts a finished cycle: its report, and the outbox left after it (`pending` writes, the
-    /// oldest queued at `oldest_pending_at`).
-    pub fn after_cycle(
-        &mut self,
-        report: &CycleReport,
-        pending: u64,
-        oldest_pending_at: Option<DateTime<Utc>>,
-    ) {
-        let now = Utc::now();
-        self.cycles += 1;
-        self.last_cycle_at = Some(now);
-        self.pulled += report.pulled as u64;
-        self.applied += report.applied.len() as u64;
-        self.retried += report.retried as u64;
-        self.dead += report.dead as u64;
-        self.pending = pending;
-        self.oldest_pending_at = oldest_pending_at;
-        match &report.error {
-            Some(e) => {
-                self.cycle_errors += 1;
-                self.last_error = Some(e.clone());
-            }
-            None => {
-                self.last_success_at = Some(now);
-                self.last_error = None;
-            }
-        }
-    }
-
     /// Seconds since the oldest change not yet applied was queued (0 when none is pending).
     pub fn lag_secs(&self, now: DateTime<Utc>) -> f64 {
         self.oldest_pending_at
@@ -237,6 +220,15 @@ mod tests {
     }
 
     #[test]
+    fn lag_is_the_age_of_the_oldest_pending_change() {
+        let now = Utc::now();
+        let mut l = LinkLive::new("a", LinkState::Running, 5.0);
+        assert_eq!(l.lag_secs(now), 0.0);
+        l.oldest_pending_at = Some(now - chrono::Duration::seconds(10));
+        assert_eq!(l.lag_secs(now), 10.0);
+    }
+
+    #[test]
     fn ready_means_a_recent_cycle_unless_off() {
         let now = Utc::now();
         let mut l = LinkLive::new("a", LinkState::Starting, 5.0);
@@ -248,28 +240,5 @@ mod tests {
         assert!(!l.is_ready(now), "past 3 x 5 s + 30 s");
         l.state = LinkState::Off;
         assert!(l.is_ready(now));
-    }
-
-    #[test]
-    fn a_cycle_updates_counters_lag_and_last_error() {
-        let mut l = LinkLive::new("a", LinkState::Running, 5.0);
-        let report = CycleReport {
-            pulled: 3,
-            dead: 1,
-            error: Some("shop: timeout".into()),
-            ..CycleReport::default()
-        };
-        let queued = Utc::now() - chrono::Duration::seconds(10);
-        l.after_cycle(&report, 2, Some(queued));
-        assert_eq!(
-            (l.cycles, l.cycle_errors, l.pulled, l.dead, l.pending),
-            (1, 1, 3, 1, 2)
-        );
-        assert_eq!(l.last_error.as_deref(), Some("shop: timeout"));
-        assert!(l.last_success_at.is_none());
-        assert!(l.lag_secs(Utc::now()) >= 10.0);
-        l.after_cycle(&CycleReport::default(), 0, None);
-        assert!(l.last_error.is_none() && l.last_success_at.is_some());
-        assert_eq!(l.lag_secs(Utc::now()), 0.0);
     }
 }

@@ -74,7 +74,7 @@ pub struct CycleSummary {
 
 impl From<&CycleReport> for CycleSummary {
     fn from(r: &CycleReport) -> Self {
-        let line = |p: &crate::engine::cycle::Planned| {
+        let line = |p: &crate::engine::commit::Planned| {
             format!(
                 "{} {}: {} -> {} ({})",
                 p.target.as_str(),
@@ -88,7 +88,7 @@ impl From<&CycleReport> for CycleSummary {
             pulled: r.pulled,
             queued: r.queued.iter().map(line).collect(),
             applied: r.applied.iter().map(line).collect(),
-            skipped: r.skipped.clone(),
+            skipped: r.skipped.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             retried: r.retried,
             dead: r.dead,
             error: r.error.clone(),

@@ -1,10 +1,7 @@
 //! Pruning the audit trail to `[store] audit_retention`: cheaply at the start of `sync --once`,
-//! and hourly in the background of `run`.
+//! and hourly in the background of `run` (`engine::supervisor::prune_audit`).
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::store::{Store, StoreError};
 
@@ -36,42 +33,6 @@ pub fn describe(retention: Duration) -> String {
     } else {
         format!("{s}s")
     }
-}
-
-/// Starts the background pruner of `run`: prunes at once, then every [`PRUNE_EVERY`], until
-/// `stop` is set.
-pub fn spawn_pruner(
-    store_path: PathBuf,
-    retention: Duration,
-    stop: Arc<AtomicBool>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("audit-pruner".into())
-        .spawn(move || {
-            let store = match Store::open(&store_path) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!("audit pruning off: {e}");
-                    return;
-                }
-            };
-            let mut next = Instant::now();
-            while !stop.load(Ordering::SeqCst) {
-                if Instant::now() >= next {
-                    match prune(&store, retention) {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(
-                            records = n,
-                            "audit trail pruned to {}",
-                            describe(retention)
-                        ),
-                        Err(e) => tracing::warn!("audit pruning failed: {e}"),
-                    }
-                    next = Instant::now() + PRUNE_EVERY;
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::config::Side;
+use crate::domain::Side;
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -267,6 +267,29 @@ impl Store {
         Ok(out)
     }
 
+    /// Pending outbox entries of a link aimed at one side, by key.
+    pub fn pending_into(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, OutboxEntry>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
+             FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
+        )?;
+        for key in keys {
+            if let Some(e) = stmt
+                .query_row(params![link, target.as_str(), key], outbox_entry)
+                .optional()?
+            {
+                out.insert(key.clone(), e);
+            }
+        }
+        Ok(out)
+    }
+
     /// Commits one page of a feed in one transaction: order snapshots, echo markers consumed,
     /// outbox entries (replacing older pending ones for the same order and target), entries
     /// dropped by the conflict rule, audit records, and the advanced cursor.
@@ -347,19 +370,10 @@ impl Store {
             "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
              FROM outbox WHERE link = ?1 AND target = ?2 AND next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
         )?;
-        let rows = stmt.query_map(params![link, target.as_str(), now_ms(), limit], |r| {
-            Ok(OutboxEntry {
-                id: r.get(0)?,
-                target: side(&r.get::<_, String>(1)?),
-                key: r.get(2)?,
-                status: r.get(3)?,
-                from_status: r.get(4)?,
-                source_status: r.get(5)?,
-                expected_version: r.get(6)?,
-                reason: r.get(7)?,
-                attempts: r.get(8)?,
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![link, target.as_str(), now_ms(), limit],
+            outbox_entry,
+        )?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -429,6 +443,23 @@ impl Store {
         Ok(())
     }
 
+    /// A write refused as stale, decided again after a re-read: due now, with the target
+    /// status (and version) just read as its precondition; the refusal counts as an attempt.
+    pub fn record_reread(
+        &self,
+        e: &OutboxEntry,
+        from_status: &str,
+        expected_version: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = 0,
+               last_error = 'conflict: read again', from_status = ?2, expected_version = ?3
+             WHERE id = ?1",
+            params![e.id, from_status, expected_version],
+        )?;
+        Ok(())
+    }
+
     /// Moves an entry to the dead letters, with the reason.
     pub fn record_dead(
         &mut self,
@@ -485,6 +516,15 @@ impl Store {
         Ok(())
     }
 
+    /// A link's pending writes: how many, and when the oldest was queued (RFC 3339).
+    pub fn pending_summary(&self, link: &str) -> Result<(u64, Option<String>), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE link = ?1",
+            params![link],
+            |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
+        )?)
+    }
+
     /// Statistics of a link.
     pub fn stats(&self, link: &str) -> Result<LinkStats, StoreError> {
         let mut s = self
@@ -516,15 +556,6 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(s)
-    }
-
-    /// When the oldest write still pending in a link's outbox was queued (RFC 3339), if any.
-    pub fn oldest_pending(&self, link: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT MIN(created_at) FROM outbox WHERE link = ?1",
-            params![link],
-            |r| r.get(0),
-        )?)
     }
 
     /// Dead letters, optionally of one link.
@@ -593,6 +624,20 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
+}
+
+fn outbox_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: r.get(0)?,
+        target: side(&r.get::<_, String>(1)?),
+        key: r.get(2)?,
+        status: r.get(3)?,
+        from_status: r.get(4)?,
+        source_status: r.get(5)?,
+        expected_version: r.get(6)?,
+        reason: r.get(7)?,
+        attempts: r.get(8)?,
+    })
 }
 
 /// An order as seen in a feed, to remember in the order table.
