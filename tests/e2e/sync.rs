@@ -100,6 +100,23 @@ fn an_invoiced_order_is_left_alone_under_unfulfilled_scope() {
     assert_eq!(env.sims.shop_status(inv), "on_order", "invoiced: {out}");
     assert_eq!(env.sims.shop_status(open), "packed", "{out}");
     assert!(out.contains("out of scope: fulfilled"), "{out}");
+    // Each decision is on record, with both sides' statuses.
+    env.sims.set_erp_status(inv, "Niepotwierdzony");
+    env.sync_once();
+    env.sims.set_erp_status(inv, "Zaakceptowany");
+    env.sync_once();
+    let h = history(&env, inv);
+    let skips: Vec<&Value> = h
+        .iter()
+        .filter(|e| e["action"] == "skipped: out of scope: fulfilled")
+        .collect();
+    assert!(!skips.is_empty(), "{h:?}");
+    assert!(
+        skips
+            .iter()
+            .any(|e| e["why"].as_str().unwrap_or("").contains("Zaakceptowany")),
+        "{h:?}"
+    );
 }
 
 #[test]

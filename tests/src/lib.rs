@@ -5,6 +5,7 @@
 //! Tests assume `cargo build --workspace` ran first (the project's test command does it).
 
 pub mod external;
+pub mod memory_links;
 pub mod orderlink;
 pub mod plugin_dir;
 pub mod postgres;

@@ -27,6 +27,10 @@ pub fn show(config_path: &Path, only: Option<&str>, as_json: bool) -> anyhow::Re
         ))
         .into());
     }
+    // The mapping files as written first: a broken one is reported before any network call.
+    for link in &links {
+        crate::mapping::MappingFile::load(&link.mapping).map_err(|e| BadInput(e.to_string()))?;
+    }
     let plugins = load_plugins(&config);
     let endpoints = connect_endpoints(&config, &plugins);
     let mut views = Vec::new();

@@ -3,9 +3,11 @@
 pub mod check_cmd;
 pub mod connector_cmd;
 pub mod context;
+pub mod explain_cmd;
 pub mod history_cmd;
 pub mod mapping_cmd;
 pub mod plugins_cmd;
+pub mod reconcile_cmd;
 pub mod resync_cmd;
 pub mod run_cmd;
 pub mod status_cmd;
@@ -138,6 +140,38 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read both systems now and say what the next cycle would do with an order, and why.
+    /// Writes nothing.
+    Explain {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The order key.
+        #[arg(long)]
+        order: String,
+        /// The link (needed when there are several).
+        #[arg(long)]
+        link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare every order in the link's scope on both sides and report drift and why; with
+    /// --fix, queue the writes in the outbox.
+    Reconcile {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The link.
+        #[arg(long)]
+        link: String,
+        /// Queue the writes that fix the drift (the next cycle applies them).
+        #[arg(long)]
+        fix: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-read changes from a moment (or given orders) and sync them again; orders already in
     /// sync are left alone.
     Resync {
@@ -201,6 +235,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             link,
             json,
         } => history_cmd::run(&config, &order, link.as_deref(), json),
+        Command::Explain {
+            config,
+            order,
+            link,
+            json,
+        } => explain_cmd::run(&config, &order, link.as_deref(), json),
+        Command::Reconcile {
+            config,
+            link,
+            fix,
+            json,
+        } => reconcile_cmd::run(&config, &link, fix, json),
         Command::Resync {
             config,
             link,

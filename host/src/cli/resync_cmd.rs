@@ -17,6 +17,10 @@ pub struct ResyncWhat {
     /// back from now (`90m`, `2h`, `1d`).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// Re-read these orders now and push them through the decide path (repeatable, or
+    /// several after one flag).
+    #[arg(long = "order", value_name = "N", num_args = 1..)]
+    pub orders: Vec<String>,
 }
 
 /// Runs a resync of one link and prints what it did.
@@ -37,7 +41,7 @@ pub fn run(
     let mut store = Store::open(&config.store).map_err(|e| service_error(ServiceError::from(e)))?;
     let report = match since {
         Some(at) => resync::since(&plan, &mut store, at),
-        None => Err(ServiceError::BadInput("resync needs --since TIME".into())),
+        None => resync::orders(&plan, &mut store, &what.orders),
     }
     .map_err(service_error)?;
     if as_json {
@@ -67,6 +71,17 @@ pub fn render(r: &ResyncReport) -> String {
     }
     for c in &r.cursors {
         out.push_str(&format!("  {} feed: {}\n", c.side.as_str(), c.note));
+    }
+    for v in &r.verdicts {
+        out.push_str(&format!(
+            "  order from {} ({}): {}\n",
+            v.source.the(),
+            v.source_status,
+            crate::service::explain::action_words(v)
+        ));
+    }
+    for m in &r.missing {
+        out.push_str(&format!("  {m}\n"));
     }
     let c = &r.cycle;
     for line in &c.applied {

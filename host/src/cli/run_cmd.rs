@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use super::context::{load_config, load_plugins};
+use super::context::{load_config, load_plugins, some_link_can_start};
 use super::{BadInput, EXIT_OK};
 use crate::engine::live::LiveRegistry;
 use crate::engine::supervisor::{Control, Ended, Supervisor, MAX_WORKERS};
@@ -70,9 +70,11 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     if config.links.values().all(|l| !l.enabled) {
         return Err(BadInput("every link has enabled = false: nothing to run".into()).into());
     }
+    let plugins = load_plugins(&config);
+    // Config errors first: when no link can start, nothing is written, not even a new store.
+    some_link_can_start(&config, &plugins)?;
     // The store must be usable before anything runs (a broken file is not the links' fault).
     Store::open(&config.store)?;
-    let plugins = load_plugins(&config);
     let live = LiveRegistry::new();
     // The admin server (off unless configured) reads the live registry; it stops with the run.
     let admin_stop = Arc::new(AtomicBool::new(false));

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use super::context::{connect_checked, load_config, load_plugins};
+use super::context::{check_mappings, connect_checked, load_config, load_plugins};
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
 use crate::engine::cycle::CycleReport;
@@ -84,6 +84,7 @@ fn chosen<'a>(config: &'a Config, only: Option<&str>) -> Result<Vec<&'a Link>, B
 pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let links = chosen(&config, link)?;
+    check_mappings(links.iter().copied())?;
     let plugins = load_plugins(&config);
     let endpoints = connect_checked(&config, &plugins)?;
     let planned = plan_all(&config, &endpoints, &links)?;

@@ -1,6 +1,8 @@
 //! Turning a page's decisions into what the store records: order snapshots, outbox entries
 //! (new, replacing, dropped) and audit records.
 
+use std::collections::HashMap;
+
 use orderlink_plugin_api::model::OrderState;
 
 use super::cycle::CycleReport;
@@ -69,11 +71,23 @@ pub fn audit(plan: &LinkPlan, d: &Decision, action: AuditAction, why: String) ->
     }
 }
 
-/// The records a page's decisions make, and their counts in the report.
+/// Whether a decision's record says something the order's last record does not (the moment
+/// and the link aside): only those are recorded, so the trail holds each change of decision.
+pub fn differs(last: Option<&AuditEntry>, new: &AuditEntry) -> bool {
+    last.is_none_or(|l| {
+        (&l.action, &l.from_status, &l.to_status, &l.why)
+            != (&new.action, &new.from_status, &new.to_status, &new.why)
+    })
+}
+
+/// The records a page's decisions make, and their counts in the report. Each decision that
+/// differs from the order's last record (`last`, by key) is recorded with both sides' statuses,
+/// skips included (except the host's own echo); superseded and conflict-lost writes always are.
 pub fn decisions_to_commit(
     plan: &LinkPlan,
     orders: &[OrderState],
     decisions: &[Decision],
+    last: &HashMap<String, AuditEntry>,
     report: &mut CycleReport,
 ) -> Commit {
     let mut c = Commit {
@@ -125,13 +139,14 @@ pub fn decisions_to_commit(
                     reason: format!("{why} -> {}", w.status),
                     attempts: 0,
                 };
-                if w.won_conflict {
-                    c.audit.push(audit(
-                        plan,
-                        d,
-                        AuditAction::ConflictWon { winner: d.source },
-                        why.clone(),
-                    ));
+                let action = if w.won_conflict {
+                    AuditAction::ConflictWon { winner: d.source }
+                } else {
+                    AuditAction::Queued
+                };
+                let record = audit(plan, d, action, why.clone());
+                if differs(last.get(&d.key), &record) {
+                    c.audit.push(record);
                 }
                 report.queued.push(Planned::of(&entry));
                 c.outbox.push(entry);
@@ -146,12 +161,11 @@ pub fn decisions_to_commit(
                         ..audit(plan, d, AuditAction::Superseded, format!("{why}: {reason}"))
                     });
                 }
-                if matches!(
-                    reason,
-                    SkipReason::Protected | SkipReason::ConflictLost { .. }
-                ) {
-                    c.audit
-                        .push(audit(plan, d, AuditAction::Skipped(*reason), why.clone()));
+                if *reason != SkipReason::OwnEcho {
+                    let record = audit(plan, d, AuditAction::Skipped(*reason), why.clone());
+                    if d.superseded.is_some() || differs(last.get(&d.key), &record) {
+                        c.audit.push(record);
+                    }
                 }
             }
         }

@@ -307,5 +307,6 @@ fn decide_page(
             now: chrono::Utc::now(),
         },
     );
-    Ok(decisions_to_commit(plan, orders, &decisions, report))
+    let last = store.last_decisions(link, target, &keys)?;
+    Ok(decisions_to_commit(plan, orders, &decisions, &last, report))
 }

@@ -117,6 +117,11 @@ pub fn connect_endpoint(
             ),
         )]));
     }
+    // The config against the connector's published schema first: each problem at its key's line.
+    let schema_errors = config.check_connector_config(name, &info.config_schema);
+    if !schema_errors.is_empty() {
+        return Err(SetupError::Input(schema_errors));
+    }
     lib.create(&ep.connector, &ep.config)
         .map(|c| {
             let stats = Arc::new(EndpointStats::default());

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::retention::describe;
 use super::ServiceError;
-use crate::config::{Config, Side};
+use crate::config::{Config, Link};
+use crate::domain::{Scope, Side};
 use crate::store::order_trail::{KnownOrder, PendingWrite};
 use crate::store::{AuditEntry, DeadLetter, Store};
 
@@ -93,6 +94,31 @@ pub struct OrderHistory {
     pub retention: String,
 }
 
+/// Why a link leaves an order it saw out of its scope, from what the store knows (no network):
+/// fulfilled under scope `unfulfilled`, or created before the window under `recent`.
+fn scope_reason(link: &Link, k: &KnownOrder) -> Option<String> {
+    if !link.direction.into_shop() {
+        return None;
+    }
+    match link.scope {
+        Scope::Unfulfilled if k.fulfilled == Some(true) => Some(
+            "out of scope: fulfilled (a sales document exists; the link's scope is unfulfilled orders)"
+                .into(),
+        ),
+        Scope::CreatedWithinDays(days) => {
+            let created = k
+                .created_at
+                .as_deref()
+                .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())?;
+            let start = link.scope.window_start(chrono::Utc::now())?;
+            (created < start).then(|| {
+                format!("out of scope: created {created}, before the link's {days}-day window")
+            })
+        }
+        Scope::Unfulfilled => None,
+    }
+}
+
 /// Collects the history of one order, for every link or one.
 pub fn order_history(
     config: &Config,
@@ -109,7 +135,7 @@ pub fn order_history(
         .map(Decision::from)
         .collect();
     let known = store.known_order(key, link)?;
-    let pending = store.pending_writes(link, Some(key))?;
+    let pending = store.outbox_list(link, Some(key))?;
     let dead_letters: Vec<DeadLetter> = store
         .dead_letters(link)?
         .into_iter()
@@ -163,8 +189,13 @@ pub fn order_history(
         }
         Verdict::SeenLeftAlone => {
             let k = &known[0];
+            let why = config
+                .links
+                .get(&k.link)
+                .and_then(|l| scope_reason(l, k))
+                .unwrap_or_else(|| format!("no decision on record in the last {retention}"));
             format!(
-                "order {key} was seen by link `{}` (shop: {}, ERP: {}, last {}) and left alone: no decision on record in the last {retention} (`orderlink explain --order {key}` says what the next cycle would do)",
+                "order {key} was seen by link `{}` (shop: {}, ERP: {}, last {}) and left alone: {why} (`orderlink explain --order {key}` says what the next cycle would do)",
                 k.link,
                 k.shop_status.as_deref().unwrap_or("not seen"),
                 k.erp_status.as_deref().unwrap_or("not seen"),
@@ -183,6 +214,19 @@ pub fn order_history(
                     last.to,
                     last.why
                 ));
+            }
+            // Seen again after the last decision and out of scope now: say so.
+            for k in &known {
+                let newer = decisions.last().is_none_or(|d| k.updated_at > d.at);
+                if let (true, Some(why)) = (
+                    newer,
+                    config.links.get(&k.link).and_then(|l| scope_reason(l, k)),
+                ) {
+                    parts.push(format!(
+                        "seen again at {} and left alone: {why}",
+                        k.updated_at
+                    ));
+                }
             }
             if !pending.is_empty() {
                 parts.push(format!("{} write(s) pending", pending.len()));

@@ -191,3 +191,65 @@ pub fn vocabularies(
     };
     Ok((read(&link.shop)?, read(&link.erp)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab(items: &[(&str, &str)]) -> Vocabulary {
+        Vocabulary {
+            statuses: items
+                .iter()
+                .map(|(code, name)| StatusInfo {
+                    code: (*code).into(),
+                    name: (*name).into(),
+                    aliases: vec![format!("id:{code}")],
+                    closed: false,
+                    optional: false,
+                })
+                .collect(),
+        }
+    }
+
+    fn rule(from: &str, to: &str) -> Rule {
+        Rule {
+            from: from.into(),
+            to: to.into(),
+            line: Some(2),
+        }
+    }
+
+    #[test]
+    fn names_resolve_to_codes_and_the_rest_are_listed_as_unmapped() {
+        let shop = vocab(&[
+            ("new", "Not handled"),
+            ("on_order", "In progress"),
+            ("45", "Team B"),
+        ]);
+        let erp = vocab(&[("Potwierdzony", "Potwierdzony"), ("Odrzucony", "Odrzucony")]);
+        let rules = Some(vec![
+            rule("In progress", "Potwierdzony"),
+            rule("id:45", "Potwierdzony"),
+            rule("gone", "Potwierdzony"),
+        ]);
+        let view = rules_view(&rules, Some(&shop), Some(&erp)).unwrap();
+        assert_eq!(view[0].from_code.as_deref(), Some("on_order"));
+        assert_eq!(view[1].from_code.as_deref(), Some("45"));
+        assert_eq!(view[2].from_code, None, "an unknown name stays unresolved");
+        assert_eq!(view[0].to_code.as_deref(), Some("Potwierdzony"));
+        let left: Vec<String> = unmapped(&shop, &Some(view))
+            .into_iter()
+            .map(|s| s.code)
+            .collect();
+        assert_eq!(left, vec!["new".to_owned()]);
+        let unresolved = rules_view(&rules, None, None).unwrap();
+        assert!(unresolved
+            .iter()
+            .all(|r| r.from_code.is_none() && r.to_code.is_none()));
+        assert_eq!(
+            unmapped(&erp, &None).len(),
+            2,
+            "no table: every status is unmapped"
+        );
+    }
+}

@@ -7,11 +7,15 @@
 //! - [`reconcile`]: both systems compared order by order; drift and why the feed left it.
 //! - [`resync`]: re-reading changes since a moment, or given orders, through the decide path.
 //! - [`retention`]: pruning the audit trail.
+//! - [`compare`]: one order's two sides under the link's rules (decide), shared by the above.
 //! - [`link`]: setting up one link for these functions.
 
+pub mod compare;
+pub mod explain;
 pub mod history;
 pub mod link;
 pub mod mapping;
+pub mod reconcile;
 pub mod resync;
 pub mod retention;
 

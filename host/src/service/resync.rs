@@ -5,14 +5,21 @@
 //! moment (cursors are opaque; see `store::checkpoints`), then runs one cycle. Changes re-read are
 //! decided again: orders already in sync are skipped, so nothing is written twice needlessly.
 //! A cursor is only ever moved to a checkpoint saved before the moment asked, never forward.
+//!
+//! `--order` reads the orders from each source side now and decides about them as a feed page
+//! would (the cursor stays), then runs one cycle.
 
 use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
+use super::compare::{read_keys, verdict, Held, SourceVerdict};
 use super::ServiceError;
-use crate::config::{parse_duration, Side};
+use crate::config::parse_duration;
+use crate::domain::Side;
+use crate::engine::commit::decisions_to_commit;
+use crate::engine::cycle::{known, pending};
 use crate::engine::{run_cycle, CycleReport, LinkPlan};
 use crate::store::Store;
 
@@ -107,19 +114,12 @@ pub struct ResyncReport {
     pub orders: Vec<String>,
     /// Where each feed's cursor went (`--since`).
     pub cursors: Vec<CursorMove>,
+    /// For each order asked (`--order`) and source side: what decide said.
+    pub verdicts: Vec<SourceVerdict>,
+    /// Orders asked for that a source side does not know.
+    pub missing: Vec<String>,
     /// The cycle run after.
     pub cycle: CycleSummary,
-}
-
-fn sources(plan: &LinkPlan) -> Vec<Side> {
-    let mut out = Vec::new();
-    if plan.link.direction.into_shop() {
-        out.push(Side::Erp);
-    }
-    if plan.link.direction.into_erp() {
-        out.push(Side::Shop);
-    }
-    out
 }
 
 /// Moves each source feed's cursor back to the newest checkpoint at or before `since`, then runs
@@ -131,7 +131,7 @@ pub fn since(
 ) -> Result<ResyncReport, ServiceError> {
     let link = &plan.link.name;
     let mut cursors = Vec::new();
-    for side in sources(plan) {
+    for side in plan.link.direction.sources() {
         let feed = format!("the {} feed", plan.endpoint(side).connector_name);
         let mv = match store.checkpoint_at_or_before(link, side, since.timestamp_millis())? {
             Some(c) => {
@@ -167,6 +167,63 @@ pub fn since(
         since: Some(since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         orders: Vec::new(),
         cursors,
+        verdicts: Vec::new(),
+        missing: Vec::new(),
+        cycle: CycleSummary::from(&report),
+    })
+}
+
+/// Reads the given orders from each source side now and pushes them through the decide path
+/// as if the feed had reported them (skips recorded, writes queued; the cursor stays), then runs
+/// one cycle of the link, which applies the writes.
+pub fn orders(
+    plan: &LinkPlan,
+    store: &mut Store,
+    keys: &[String],
+) -> Result<ResyncReport, ServiceError> {
+    let link = plan.link.name.clone();
+    let now = Utc::now();
+    let mut verdicts = Vec::new();
+    let mut missing = Vec::new();
+    for source in plan.link.direction.sources() {
+        let target = source.other();
+        let src = read_keys(plan, source, keys)?;
+        let tgt = read_keys(plan, target, keys)?;
+        let knowns = known(store, &link, keys)?;
+        let mut pend_shop = pending(store, &link, Side::Shop, keys)?;
+        let mut pend_erp = pending(store, &link, Side::Erp, keys)?;
+        let mut orders = Vec::new();
+        let mut decisions = Vec::new();
+        for key in keys {
+            let Some(o) = src.get(key) else {
+                missing.push(format!("{key}: not in {}", source.the()));
+                continue;
+            };
+            let held = Held {
+                known: knowns.get(key).cloned(),
+                pending_shop: pend_shop.remove(key),
+                pending_erp: pend_erp.remove(key),
+            };
+            if let Some((d, v)) = verdict(plan, source, o, tgt.get(key), &held, now) {
+                orders.push(o.clone());
+                decisions.push(d);
+                verdicts.push(v);
+            }
+        }
+        let mut scratch = CycleReport::default();
+        let keys: Vec<String> = orders.iter().map(|o| o.key.clone()).collect();
+        let last = store.last_decisions(&link, source.other(), &keys)?;
+        let c = decisions_to_commit(plan, &orders, &decisions, &last, &mut scratch);
+        store.commit_orders(&link, source, &c.seen, &c.outbox, &c.drop_pending, &c.audit)?;
+    }
+    let report = run_cycle(plan, store, &AtomicBool::new(false), false);
+    Ok(ResyncReport {
+        link,
+        since: None,
+        orders: keys.to_vec(),
+        cursors: Vec::new(),
+        verdicts,
+        missing,
         cycle: CycleSummary::from(&report),
     })
 }

@@ -290,6 +290,41 @@ impl Store {
         Ok(out)
     }
 
+    /// The latest audit record of each of some orders on one side of a link: the decision
+    /// a new one is compared with (a decision is recorded only when it differs).
+    pub fn last_decisions(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, AuditEntry>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, link, key, target, from_status, to_status, action, why FROM audit
+             WHERE key = ?1 AND link = ?2 AND target = ?3 ORDER BY id DESC LIMIT 1",
+        )?;
+        for key in keys {
+            if let Some(a) = stmt
+                .query_row(params![key, link, target.as_str()], |r| {
+                    Ok(AuditEntry {
+                        at: r.get(0)?,
+                        link: r.get(1)?,
+                        key: r.get(2)?,
+                        target: r.get(3)?,
+                        from_status: r.get(4)?,
+                        to_status: r.get(5)?,
+                        action: r.get(6)?,
+                        why: r.get(7)?,
+                    })
+                })
+                .optional()?
+            {
+                out.insert(key.clone(), a);
+            }
+        }
+        Ok(out)
+    }
+
     /// Commits one page of a feed in one transaction: order snapshots, echo markers consumed,
     /// outbox entries (replacing older pending ones for the same order and target), entries
     /// dropped by the conflict rule, audit records, and the advanced cursor.
@@ -299,6 +334,42 @@ impl Store {
         link: &str,
         source: Side,
         next_cursor: &str,
+        seen: &[SeenOrder],
+        outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
+        audit: &[AuditEntry],
+    ) -> Result<(), StoreError> {
+        self.commit_decided(
+            link,
+            source,
+            Some(next_cursor),
+            seen,
+            outbox,
+            drop_pending,
+            audit,
+        )
+    }
+
+    /// Commits decisions about orders read outside the feed (resync of given orders) like a
+    /// page, in one transaction, without moving the cursor.
+    pub fn commit_orders(
+        &mut self,
+        link: &str,
+        source: Side,
+        seen: &[SeenOrder],
+        outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
+        audit: &[AuditEntry],
+    ) -> Result<(), StoreError> {
+        self.commit_decided(link, source, None, seen, outbox, drop_pending, audit)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn commit_decided(
+        &mut self,
+        link: &str,
+        source: Side,
+        next_cursor: Option<&str>,
         seen: &[SeenOrder],
         outbox: &[OutboxEntry],
         drop_pending: &[(Side, String)],
@@ -348,12 +419,14 @@ impl Store {
                 del.execute(params![link, target.as_str(), key])?;
             }
             insert_audit(&tx, audit)?;
-            tx.execute(
-                "INSERT INTO cursors (link, side, cursor, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (link, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
-                params![link, source.as_str(), next_cursor, now],
-            )?;
-            checkpoints::record(&tx, link, source, next_cursor)?;
+            if let Some(next_cursor) = next_cursor {
+                tx.execute(
+                    "INSERT INTO cursors (link, side, cursor, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (link, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                    params![link, source.as_str(), next_cursor, now],
+                )?;
+                checkpoints::record(&tx, link, source, next_cursor)?;
+            }
         }
         tx.commit()?;
         Ok(())

@@ -94,7 +94,7 @@ impl Store {
 
     /// Pending writes of one link (every order, `key` None) or of one order (every link, `link`
     /// None), oldest first.
-    pub fn pending_writes(
+    pub fn outbox_list(
         &self,
         link: Option<&str>,
         key: Option<&str>,
@@ -125,10 +125,19 @@ impl Store {
         &mut self,
         link: &str,
         outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
         audit: &[AuditEntry],
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         upsert_outbox(&tx, link, outbox, &now_text())?;
+        {
+            let mut del = tx.prepare_cached(
+                "DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3",
+            )?;
+            for (target, key) in drop_pending {
+                del.execute(params![link, target.as_str(), key])?;
+            }
+        }
         insert_audit(&tx, audit)?;
         tx.commit()?;
         Ok(())
@@ -213,11 +222,11 @@ mod tests {
             reason: "reconcile".into(),
             attempts: 0,
         };
-        s.queue_writes("l", &[entry("on_order")], &[]).unwrap();
-        s.queue_writes("l", &[entry("packed")], &[]).unwrap();
-        let p = s.pending_writes(Some("l"), None).unwrap();
+        s.queue_writes("l", &[entry("on_order")], &[], &[]).unwrap();
+        s.queue_writes("l", &[entry("packed")], &[], &[]).unwrap();
+        let p = s.outbox_list(Some("l"), None).unwrap();
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].status, "packed");
-        assert_eq!(s.pending_writes(None, Some("8")).unwrap().len(), 0);
+        assert_eq!(s.outbox_list(None, Some("8")).unwrap().len(), 0);
     }
 }

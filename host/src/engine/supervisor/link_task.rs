@@ -228,7 +228,12 @@ impl LinkTask {
                 if !self.wait_until(due).await {
                     break 'setup;
                 }
-                let late = Instant::now().saturating_duration_since(due);
+                // How far behind schedule this cycle starts (the first one waits for the setup).
+                let late = if first {
+                    Duration::ZERO
+                } else {
+                    Instant::now().saturating_duration_since(due)
+                };
                 let Some(p) = plan.take() else {
                     continue 'setup;
                 };

@@ -34,6 +34,9 @@ use crate::service::retention;
 /// Threads that run link setups and cycles at most (the blocking pool's bound).
 pub const MAX_WORKERS: usize = 32;
 
+/// How often the supervisor logs its totals (at DEBUG).
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+
 /// What the supervisor is told from outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
@@ -278,8 +281,15 @@ impl Supervisor {
         // Until one link is up: if every link turns out broken, nothing can run.
         let mut starting = true;
         let mut broken: BTreeMap<String, String> = BTreeMap::new();
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
         let ended = loop {
             tokio::select! {
+                _ = heartbeat.tick() => {
+                    let snap = self.live.snapshot();
+                    let cycles: u64 = snap.iter().map(|l| l.cycles).sum();
+                    let failing = snap.iter().filter(|l| l.state == LinkState::Failed).count();
+                    tracing::debug!(cycles, links = snap.len(), failing, "heartbeat");
+                },
                 c = control.recv() => match c {
                     Some(Control::Reload) => {
                         starting = false;

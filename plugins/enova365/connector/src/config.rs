@@ -4,8 +4,9 @@
 
 use orderlink_plugin_api::{ConnectorError, Secret};
 use reqwest::Url;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The default name of the order service.
 pub const DEFAULT_SERVICE: &str = "OrderLink.Enova365.IZamowieniaApi, OrderLink.Enova365";
@@ -42,6 +43,12 @@ impl TryFrom<String> for OrderKey {
     }
 }
 
+impl Serialize for OrderKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
 impl std::fmt::Display for OrderKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -72,7 +79,7 @@ fn default_overlap() -> u64 {
 pub const DEFAULT_OVERLAP_SECS: u64 = 5;
 
 /// How the connector reaches the order service.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     /// The Dynamic WebAPI: `POST /api/LoginApi` with an application token, then
@@ -94,41 +101,51 @@ impl Transport {
 }
 
 /// The config of one enova365 endpoint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "enova365 connector")]
 pub struct Config {
     /// The WebAPI server's base URL, e.g. `http://erp.local:9010`.
+    #[schemars(extend("format" = "uri"))]
     pub url: String,
     /// `dynamic` (default) or `method_invoker`.
     #[serde(default)]
     pub transport: Transport,
     /// The application token (`dynamic`): sent to `LoginApi` as `Authorization: Bearer`.
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("secret" = true, "writeOnly" = true))]
     pub application_token: Option<Secret>,
     /// `DatabaseHandle` (`method_invoker`).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub database: Option<Secret>,
     /// The enova365 operator: the login of `method_invoker`; with either transport, the feed
     /// leaves out documents this operator changed last (`PominOperatora`, orderlink's own writes).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub operator: Option<Secret>,
     /// The operator's password (`method_invoker`).
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("secret" = true, "writeOnly" = true))]
     pub password: Option<Secret>,
     /// The order service's name (`method_invoker`).
     #[serde(default = "default_service")]
     pub service: String,
     /// Which field holds the order key: `"ObcyNumer"` or `"cecha:NAME"`.
     #[serde(default, deserialize_with = "order_key")]
+    #[schemars(with = "String", pattern(r"^(ObcyNumer|cecha:.+)$"))]
     pub order_key: OrderKey,
     /// Request timeout in seconds.
     #[serde(default = "default_timeout")]
+    #[schemars(range(min = 1, max = 3600))]
     pub timeout_secs: u64,
     /// Documents per request (1 to 500).
     #[serde(default = "default_page_size")]
+    #[schemars(range(min = 1, max = 500))]
     pub page_size: u32,
     /// Seconds the caught-up feed re-reads (0 to 300).
     #[serde(default = "default_overlap")]
+    #[schemars(range(max = 300))]
     pub feed_overlap_secs: u64,
     /// Leave documents `operator` changed last out of the feed (`PominOperatora`): orderlink's
     /// own writes are no news to it.
@@ -137,6 +154,7 @@ pub struct Config {
     /// Retries of a transient failure inside one call (0 to 10), with a backoff of 0.2 s
     /// doubling up to 2 s.
     #[serde(default = "default_retries")]
+    #[schemars(range(max = 10))]
     pub retries: u32,
 }
 
@@ -269,98 +287,16 @@ impl Config {
     }
 }
 
-/// The JSON Schema of the config.
+/// The JSON Schema of the config, derived from [`Config`] (secrets marked `"secret": true`).
 pub fn schema() -> Value {
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "enova365 connector",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["url"],
-        "properties": {
-            "url": {
-                "type": "string",
-                "format": "uri",
-                "description": "Base URL of the Soneta WebAPI server, e.g. http://erp.local:9010"
-            },
-            "transport": {
-                "type": "string",
-                "enum": ["dynamic", "method_invoker"],
-                "default": "dynamic",
-                "description": "dynamic: LoginApi + /api/ZamowieniaApi/{Method}; method_invoker: the legacy MethodInvoker"
-            },
-            "application_token": {
-                "type": "string",
-                "secret": true,
-                "writeOnly": true,
-                "description": "The application token for LoginApi (required with dynamic)"
-            },
-            "database": {
-                "type": "string",
-                "description": "DatabaseHandle: the enova365 database (required with method_invoker)"
-            },
-            "operator": {
-                "type": "string",
-                "description": "The orderlink operator: the MethodInvoker login, and whose changes the feed leaves out"
-            },
-            "password": {
-                "type": "string",
-                "secret": true,
-                "writeOnly": true,
-                "description": "The operator's password (required with method_invoker)"
-            },
-            "service": {
-                "type": "string",
-                "default": DEFAULT_SERVICE,
-                "description": "The order service's name (method_invoker)"
-            },
-            "order_key": {
-                "type": "string",
-                "default": "ObcyNumer",
-                "pattern": "^(ObcyNumer|cecha:.+)$",
-                "description": "Which ZO field holds the shop's order key: ObcyNumer or cecha:NAME"
-            },
-            "timeout_secs": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 3600,
-                "default": 30,
-                "description": "Request timeout in seconds"
-            },
-            "page_size": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_PAGE_SIZE,
-                "default": 100,
-                "description": "Documents per request"
-            },
-            "skip_own_writes": {
-                "type": "boolean",
-                "default": true,
-                "description": "Leave documents the operator changed last (orderlink's own writes) out of the feed"
-            },
-            "retries": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 10,
-                "default": 3,
-                "description": "Retries of a transient failure inside one call"
-            },
-            "feed_overlap_secs": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 300,
-                "default": DEFAULT_OVERLAP_SECS,
-                "description": "Seconds the caught-up change feed re-reads for late commits"
-            }
-        }
-    })
+    serde_json::to_value(schemars::schema_for!(Config)).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use orderlink_plugin_api::ErrorKind;
+    use serde_json::json;
 
     fn good() -> Value {
         json!({
@@ -488,6 +424,29 @@ mod tests {
                 assert!(!text.contains(secret), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn the_schema_is_derived_from_the_config_type() {
+        let s = schema();
+        let props = &s["properties"];
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(s["required"], json!(["url"]));
+        assert_eq!(props["timeout_secs"]["maximum"], json!(3600));
+        assert_eq!(props["page_size"]["default"], json!(100));
+        assert_eq!(props["order_key"]["default"], json!("ObcyNumer"));
+        assert_eq!(
+            props["order_key"]["pattern"],
+            json!("^(ObcyNumer|cecha:.+)$")
+        );
+        assert_eq!(props["skip_own_writes"]["default"], json!(true));
+        assert!(s.to_string().contains("method_invoker"), "{s}");
+        // Every field of the type is in the schema, and nothing else.
+        let names: Vec<&String> = props
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(names.len(), 13, "{names:?}");
     }
 
     #[test]
