@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use orderlink::cli::{self, BadInput, Cli, Command, EXIT_BAD_INPUT, EXIT_FAILURE};
 use orderlink::logging::{self, LogOptions};
+use orderlink::store::StoreError;
 use orderlink_plugin_api::{ConnectorError, ErrorKind};
 
 /// Lets a closed stdout (`orderlink ... | head`) end the process quietly, as it does other
@@ -36,7 +37,11 @@ fn main() -> ExitCode {
                 .chain()
                 .filter_map(|c| c.downcast_ref::<ConnectorError>())
                 .any(|c| c.kind == ErrorKind::Config);
-            if e.downcast_ref::<BadInput>().is_some() || config_error {
+            let store_input = e
+                .chain()
+                .filter_map(|c| c.downcast_ref::<StoreError>())
+                .any(StoreError::is_bad_input);
+            if e.downcast_ref::<BadInput>().is_some() || config_error || store_input {
                 ExitCode::from(EXIT_BAD_INPUT)
             } else {
                 ExitCode::from(EXIT_FAILURE)

@@ -141,6 +141,15 @@ fn table() -> Vec<Case> {
         row("a config file that does not exist", &[], &["check", "--config", "missing.toml"], &["missing.toml", "cannot read"]),
         row("status with a config error", &[("", "batch_size = 101\n")], &["status"], &["links.main.batch_size"]),
         Case { mapping: &[("[to_shop]", "[to_shop")], ..row("mapping show with a mapping error", &[], &["mapping", "show"], &["mapping.toml:"]) },
+        // --- store files ---
+        Case {
+            files: &[File::Text("state.sqlite", "this is not a database, just text\n")],
+            ..row("a store file that is not a database", &[], &["status"], &["state.sqlite"])
+        },
+        Case {
+            files: &[File::Text("state.sqlite", "this is not a database, just text\n")],
+            ..row("a store file that is not a database, with sync", &[], SYNC, &["state.sqlite"])
+        },
         // --- garbage from the network: a clear error, exit 1, no panic ---
         Case { code: 1, net: Net::Allowed, shop_faults: Some(r#"{"malformed_rate": 1.0}"#), ..row("a shop answering malformed bodies", &[], CHECK, &["endpoint `shop`"]) },
         Case { code: 1, net: Net::Allowed, shop_faults: Some(r#"{"malformed_rate": 1.0}"#), ..row("a shop answering malformed bodies during sync", &[("direction = \"to_shop\"\nscope = \"unfulfilled\"", "direction = \"to_erp\"")], SYNC, &["shop"]) },

@@ -495,20 +495,37 @@ fn two_links_one_shop_down_the_other_keeps_syncing_and_sigterm_exits_0() {
         "packed",
         "link b kept syncing while shop a is down"
     );
+    // `status` reads the store while `run` holds it: link a reports its dead shop (once its
+    // cycle has tried to reach it), link b no error.
+    let status_json = || {
+        let out = orderlink_e2e::sims::orderlink(
+            dir.path(),
+            &[
+                "status",
+                "--json",
+                "--config",
+                &config.display().to_string(),
+            ],
+            &SyncEnv::secrets(),
+        );
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap_or_default()
+    };
+    let a_error = |links: &[Value]| {
+        links
+            .iter()
+            .find(|l| l["link"] == "a")
+            .and_then(|l| l["last_error"].as_str())
+            .is_some_and(|e| e.contains("shop_a"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut links = status_json();
+    while !a_error(&links) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        links = status_json();
+    }
     terminate(&child);
     let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status.code(), Some(0));
-    let out = orderlink_e2e::sims::orderlink(
-        dir.path(),
-        &[
-            "status",
-            "--json",
-            "--config",
-            &config.display().to_string(),
-        ],
-        &SyncEnv::secrets(),
-    );
-    let links: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
     let by_name = |n: &str| {
         links
             .iter()

@@ -8,7 +8,6 @@ pub mod external;
 pub mod memory_links;
 pub mod orderlink;
 pub mod plugin_dir;
-pub mod postgres;
 pub mod running;
 pub mod sims;
 pub mod storm;

@@ -113,6 +113,12 @@ pub struct StormReport {
     pub wrong: Vec<String>,
     /// Orders not as expected, but explained by their history (conflicts, dead letters).
     pub explained: Vec<String>,
+    /// `orderlink run` processes killed with SIGKILL during the rounds.
+    pub kills: usize,
+    /// The exit code of the final, clean run (stopped with SIGTERM).
+    pub final_exit: Option<i32>,
+    /// SQLite's `PRAGMA integrity_check` of the store file after the storm (`ok` when sound).
+    pub store_check: String,
 }
 
 fn zo(env: &SyncEnv, key: &str) -> Value {
@@ -172,6 +178,13 @@ fn as_expected(env: &SyncEnv, key: &str, last: &(bool, &str)) -> bool {
 impl Storm {
     /// Runs the storm and reports what it found.
     pub fn run(&self) -> StormReport {
+        self.run_with_kills(0)
+    }
+
+    /// Runs the storm, and during its rounds kills `orderlink run` with SIGKILL `kills` times at
+    /// seeded random moments (restarting it each time); the run that follows the last kill is
+    /// the clean one the link settles under.
+    pub fn run_with_kills(&self, kills: usize) -> StormReport {
         let env = SyncEnv::with_endpoint_lines(
             self.orders,
             self.flow.link_body(),
@@ -220,7 +233,21 @@ impl Storm {
                 last.insert(key, (on_shop, value));
                 report.changes += 1;
             }
-            std::thread::sleep(self.round_gap);
+            // The kills due this round, each at a random moment of the gap.
+            let due = kills
+                .saturating_sub(report.kills)
+                .min(kills.div_ceil(self.rounds.max(1)));
+            let mut left = self.round_gap;
+            for _ in 0..due {
+                let at = left.mul_f64(rng.gen_range(0.1..0.9) / due as f64);
+                std::thread::sleep(at);
+                left = left.saturating_sub(at);
+                let _ = run.kill();
+                let _ = run.wait();
+                report.kills += 1;
+                run = spawn_run(env.dir.path(), &env.config, &SyncEnv::secrets());
+            }
+            std::thread::sleep(left);
         }
         std::thread::sleep(self.tail);
         let stormy = env.sims.request_counts();
@@ -247,7 +274,13 @@ impl Storm {
             std::thread::sleep(Duration::from_millis(500));
         }
         terminate(&run);
-        let _ = run.wait();
+        report.final_exit = run.wait().ok().and_then(|s| s.code());
+        report.store_check = rusqlite::Connection::open_with_flags(
+            env.dir.path().join("state.sqlite"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .and_then(|db| db.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)))
+        .unwrap_or_else(|e| format!("cannot check the store: {e}"));
         let end = env.sims.request_counts();
         report.requests_total = (end.0 - base.0, end.1 - base.1);
         for (k, l) in &last {

@@ -57,8 +57,8 @@ pub fn link_views(state: &AdminState) -> Result<Vec<LinkView>, ApiError> {
         let live = state.live().get(&link.name);
         let dead_letters = store
             .as_ref()
-            .and_then(|s| s.stats(&link.name).ok())
-            .map(|s| s.dead_letters)
+            .and_then(|s| s.stats(std::slice::from_ref(&link.name)).ok())
+            .and_then(|m| m.get(&link.name).map(|s| s.dead_letters))
             .unwrap_or(0);
         out.push(LinkView {
             link: link.name.clone(),
@@ -162,12 +162,13 @@ pub fn apply_dead_letter_action(
     id: i64,
     action: DeadLetterAction,
 ) -> Result<(), ApiError> {
-    let mut store = state.store()?;
+    let store = state.store()?;
     let found = match action {
-        DeadLetterAction::Retry => store.retry_dead_letter(id),
-        DeadLetterAction::Discard => store.discard_dead_letter(id),
+        DeadLetterAction::Retry => store.retry_dead_letters(&[id]),
+        DeadLetterAction::Discard => store.discard_dead_letters(&[id]),
     }
-    .map_err(ApiError::internal)?;
+    .map_err(ApiError::internal)?
+    .is_empty();
     if !found {
         return Err(ApiError::not_found(format!("no dead letter with id {id}")));
     }

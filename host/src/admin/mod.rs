@@ -24,25 +24,28 @@ use orderlink_plugin_api::model::Vocabulary;
 
 use crate::config::{Admin, Config};
 use crate::engine::live::LiveRegistry;
-use crate::store::Store;
+use crate::store::StateStore;
 
 /// How long a connector's status list is kept for the status page.
 const VOCABULARY_TTL: Duration = Duration::from_secs(300);
 
-/// What the admin server reads: the config in force, the live registry, cached vocabularies.
+/// What the admin server reads: the config in force, the live registry, the store `run` holds,
+/// cached vocabularies.
 #[derive(Clone)]
 pub struct AdminState {
     config: Arc<RwLock<Arc<Config>>>,
     live: LiveRegistry,
+    store: Arc<dyn StateStore>,
     vocabularies: Arc<Mutex<HashMap<String, (Instant, Vocabulary)>>>,
 }
 
 impl AdminState {
     /// The state of a server for `config`, reading `live`.
-    pub fn new(config: Arc<Config>, live: LiveRegistry) -> Self {
+    pub fn new(config: Arc<Config>, live: LiveRegistry, store: Arc<dyn StateStore>) -> Self {
         AdminState {
             config: Arc::new(RwLock::new(config)),
             live,
+            store,
             vocabularies: Arc::default(),
         }
     }
@@ -98,9 +101,9 @@ impl AdminState {
         Ok(v)
     }
 
-    /// Opens the state store (blocking).
-    pub fn store(&self) -> Result<Store, ApiError> {
-        Store::open_existing(&self.config().store).map_err(ApiError::internal)
+    /// The state store `run` holds (its calls block: use from blocking threads).
+    pub fn store(&self) -> Result<Arc<dyn StateStore>, ApiError> {
+        Ok(self.store.clone())
     }
 }
 

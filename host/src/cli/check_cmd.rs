@@ -6,6 +6,8 @@ use super::context::{connect_checked, load_config, load_plugins};
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 use crate::engine::plan_link;
 use crate::mapping::MappingFile;
+use crate::store::sqlite::OpenMode;
+use crate::store::SqliteStore;
 
 /// Runs every check and prints one line per endpoint and link.
 pub fn run(config_path: &Path) -> anyhow::Result<u8> {
@@ -23,6 +25,17 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
             Err(e) => {
                 println!("error: {e}");
                 bad_input = true;
+            }
+        }
+    }
+    // The store file, if there is one, is judged read-only (never changed) before any network.
+    if config.store.exists() {
+        if let Err(e) = SqliteStore::open(&config.store, OpenMode::Read) {
+            println!("error: {e}");
+            if e.is_bad_input() {
+                bad_input = true;
+            } else {
+                failed = true;
             }
         }
     }
@@ -46,10 +59,15 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     for (name, ep) in &endpoints {
         match ep {
             Ok(ep) => match ep.connector.check() {
-                Ok(r) => println!(
-                    "ok: endpoint `{name}` ({}): {}",
-                    ep.connector_name, r.details
-                ),
+                Ok(r) => {
+                    println!(
+                        "ok: endpoint `{name}` ({}): {}",
+                        ep.connector_name, r.details
+                    );
+                    for f in &r.findings {
+                        println!("  found: {} = {} ({})", f.name, f.value, f.detail);
+                    }
+                }
                 Err(e) => {
                     println!("error: endpoint `{name}` ({}): {e}", ep.connector_name);
                     if e.kind == orderlink_plugin_api::ErrorKind::Config {

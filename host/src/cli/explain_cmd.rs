@@ -6,8 +6,9 @@ use std::path::Path;
 use super::context::{load_config, load_plugins, service_error};
 use super::EXIT_OK;
 use crate::service::explain::{action_words, explain, Explanation, SideNow};
-use crate::service::{link, ServiceError};
-use crate::store::Store;
+use crate::service::link;
+use crate::store::sqlite::OpenMode;
+use crate::store::SqliteStore;
 
 /// Prints the explanation of one order on one link.
 pub fn run(
@@ -18,15 +19,15 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let l = link::one(&config, link_name).map_err(service_error)?;
+    // Read only, judged before any network call: an empty store in memory stands in when
+    // there is none yet.
+    let store = if config.store.exists() {
+        SqliteStore::open(&config.store, OpenMode::Read)?
+    } else {
+        SqliteStore::in_memory()?
+    };
     let plugins = load_plugins(&config);
     let plan = link::plan(&config, &plugins, l).map_err(service_error)?;
-    // Read only: an in-memory store stands in when there is none yet.
-    let store = if config.store.exists() {
-        Store::open(&config.store)
-    } else {
-        Store::open(Path::new(":memory:"))
-    }
-    .map_err(|e| service_error(ServiceError::from(e)))?;
     let e = explain(&plan, &store, key).map_err(service_error)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&e)?);

@@ -7,18 +7,28 @@ use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 
 use super::context::{load_config, load_plugins, service_error};
 use super::EXIT_OK;
+use crate::service::link;
 use crate::service::reconcile::{reconcile, ReconcileReport};
-use crate::service::{link, ServiceError};
-use crate::store::Store;
+use crate::store::sqlite::OpenMode;
+use crate::store::SqliteStore;
 
 /// Runs a reconcile of one link and prints the report.
 pub fn run(config_path: &Path, link_name: &str, fix: bool, as_json: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let l = link::find(&config, link_name).map_err(service_error)?;
+    // Judged before any network call. Without `--fix` nothing is written (an empty store in
+    // memory stands in when there is none yet); `--fix` only queues writes, which the owner
+    // (`run`) or the next `sync` sends, so it does not take the owner's lock.
+    let store = if fix {
+        SqliteStore::open(&config.store, OpenMode::Edit)?
+    } else if config.store.exists() {
+        SqliteStore::open(&config.store, OpenMode::Read)?
+    } else {
+        SqliteStore::in_memory()?
+    };
     let plugins = load_plugins(&config);
     let plan = link::plan(&config, &plugins, l).map_err(service_error)?;
-    let mut store = Store::open(&config.store).map_err(|e| service_error(ServiceError::from(e)))?;
-    let r = reconcile(&plan, &mut store, fix).map_err(service_error)?;
+    let r = reconcile(&plan, &store, fix).map_err(service_error)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

@@ -5,9 +5,10 @@ use std::path::Path;
 
 use super::context::{load_config, load_plugins, service_error};
 use super::{EXIT_FAILURE, EXIT_OK};
+use crate::service::link;
 use crate::service::resync::{self, ResyncReport};
-use crate::service::{link, ServiceError};
-use crate::store::Store;
+use crate::store::sqlite::OpenMode;
+use crate::store::SqliteStore;
 
 /// What to re-read.
 #[derive(Debug, Clone, clap::Args)]
@@ -36,12 +37,13 @@ pub fn run(
         Some(t) => Some(resync::parse_since(t, chrono::Utc::now()).map_err(service_error)?),
         None => None,
     };
+    // The store is judged and locked before any plugin or network call.
+    let store = SqliteStore::open(&config.store, OpenMode::Own)?;
     let plugins = load_plugins(&config);
     let plan = link::plan(&config, &plugins, l).map_err(service_error)?;
-    let mut store = Store::open(&config.store).map_err(|e| service_error(ServiceError::from(e)))?;
     let report = match since {
-        Some(at) => resync::since(&plan, &mut store, at),
-        None => resync::orders(&plan, &mut store, &what.orders),
+        Some(at) => resync::since(&plan, &store, at),
+        None => resync::orders(&plan, &store, &what.orders),
     }
     .map_err(service_error)?;
     if as_json {

@@ -13,7 +13,8 @@ use super::context::{load_config, load_plugins, some_link_can_start};
 use super::{BadInput, EXIT_OK};
 use crate::engine::live::LiveRegistry;
 use crate::engine::supervisor::{Control, Ended, Supervisor, MAX_WORKERS};
-use crate::store::Store;
+use crate::store::sqlite::OpenMode;
+use crate::store::{SqliteStore, StateStore};
 
 /// Raises the soft limit of open files to the hard limit where the system allows it (many links
 /// mean many sockets); logs what it got.
@@ -73,8 +74,9 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     let plugins = load_plugins(&config);
     // Config errors first: when no link can start, nothing is written, not even a new store.
     some_link_can_start(&config, &plugins)?;
-    // The store must be usable before anything runs (a broken file is not the links' fault).
-    Store::open(&config.store)?;
+    // The store is judged and locked before any network call (a broken file is not the links'
+    // fault); one store, one writer, for every link and the admin server.
+    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&config.store, OpenMode::Own)?);
     let live = LiveRegistry::new();
     // The admin server (off unless configured) reads the live registry; it stops with the run.
     let admin_stop = Arc::new(AtomicBool::new(false));
@@ -82,18 +84,31 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
         Some(a) => Some(
             crate::admin::start(
                 a,
-                crate::admin::AdminState::new(Arc::new(config.clone()), live.clone()),
+                crate::admin::AdminState::new(
+                    Arc::new(config.clone()),
+                    live.clone(),
+                    store.clone(),
+                ),
                 admin_stop.clone(),
             )
             .map_err(|e| anyhow::anyhow!("admin server: cannot listen on {}: {e}", a.listen))?,
         ),
         None => None,
     };
-    let supervisor = Supervisor::new(config_path.to_path_buf(), config, plugins, live);
+    let supervisor = Supervisor::new(
+        config_path.to_path_buf(),
+        config,
+        plugins,
+        live,
+        store.clone(),
+    );
     let ended = runtime.block_on(supervisor.run(control_rx));
     admin_stop.store(true, Ordering::SeqCst);
     if let Some(admin) = admin {
         admin.join();
+    }
+    if let Err(e) = store.checkpoint() {
+        tracing::warn!("cannot save the last cursors: {e}");
     }
     match ended {
         Ended::Stopped => {

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::context::load_config;
 use super::{BadInput, EXIT_OK};
-use crate::store::Store;
+use crate::store::sqlite::OpenMode;
+use crate::store::{SqliteStore, StateStore};
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -19,12 +20,14 @@ fn table(header: &[&str]) -> Table {
 /// Per link: enabled, direction, last cycle, changes applied, pending, dead letters, last error.
 pub fn status(config_path: &Path, as_json: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
-    let store = Store::open_existing(&config.store)?;
-    let mut rows = Vec::new();
-    for link in config.links.values() {
-        let s = store.stats(&link.name)?;
-        rows.push((link, s));
-    }
+    let store = SqliteStore::open(&config.store, OpenMode::Read)?;
+    let names: Vec<String> = config.links.keys().cloned().collect();
+    let mut stats = store.stats(&names)?;
+    let rows: Vec<_> = config
+        .links
+        .values()
+        .map(|l| (l, stats.remove(&l.name).unwrap_or_default()))
+        .collect();
     if as_json {
         let v: Vec<_> = rows
             .iter()
@@ -110,7 +113,12 @@ pub enum DeadLetterAction {
 /// `orderlink dead-letters ...`.
 pub fn dead_letters(config_path: &Path, action: &DeadLetterAction) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
-    let mut store = Store::open_existing(&config.store)?;
+    let mode = if matches!(action, DeadLetterAction::List { .. }) {
+        OpenMode::Read
+    } else {
+        OpenMode::Edit
+    };
+    let store = SqliteStore::open(&config.store, mode)?;
     match action {
         DeadLetterAction::List {
             link,
@@ -166,15 +174,20 @@ pub fn dead_letters(config_path: &Path, action: &DeadLetterAction) -> anyhow::Re
             } else {
                 ids.clone()
             };
+            let missing = if retry {
+                store.retry_dead_letters(&ids)?
+            } else {
+                store.discard_dead_letters(&ids)?
+            };
+            if !missing.is_empty() {
+                let missing: Vec<String> = missing.iter().map(i64::to_string).collect();
+                return Err(BadInput(format!(
+                    "no dead letter with id {} (see `orderlink dead-letters list`); nothing changed",
+                    missing.join(", ")
+                ))
+                .into());
+            }
             for id in ids {
-                let found = if retry {
-                    store.retry_dead_letter(id)?
-                } else {
-                    store.discard_dead_letter(id)?
-                };
-                if !found {
-                    return Err(BadInput(format!("no dead letter with id {id}")).into());
-                }
                 println!(
                     "{} dead letter {id}",
                     if retry { "requeued" } else { "discarded" }

@@ -9,7 +9,8 @@ use crate::config::{Config, Link};
 use crate::engine::cycle::CycleReport;
 use crate::engine::plan::{Endpoints, LinkPlan};
 use crate::engine::{plan_link, run_cycle};
-use crate::store::Store;
+use crate::store::sqlite::OpenMode;
+use crate::store::{SqliteStore, StateStore};
 
 /// Adds a later cycle's report to an earlier one's.
 fn absorb(total: &mut CycleReport, next: CycleReport) {
@@ -85,18 +86,24 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     let config = load_config(config_path)?;
     let links = chosen(&config, link)?;
     check_mappings(links.iter().copied())?;
+    // An existing store is judged (and locked) before any network call; a new one is created
+    // only once the input is known good. A dry run writes nothing: it reads the store's cursors
+    // if there is a store, else starts from an empty one in memory.
+    let early = match (dry_run, config.store.exists()) {
+        (false, true) => Some(SqliteStore::open(&config.store, OpenMode::Own)?),
+        (false, false) => None,
+        (true, true) => Some(SqliteStore::open(&config.store, OpenMode::Read)?),
+        (true, false) => Some(SqliteStore::in_memory()?),
+    };
     let plugins = load_plugins(&config);
     let endpoints = connect_checked(&config, &plugins)?;
     let planned = plan_all(&config, &endpoints, &links)?;
+    let store = match early {
+        Some(s) => s,
+        None => SqliteStore::open(&config.store, OpenMode::Own)?,
+    };
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
-    // A dry run writes nothing: it reads the store's cursors if there is a store, else starts
-    // from an empty one in memory.
-    let mut store = if dry_run && !config.store.exists() {
-        Store::open(std::path::Path::new(":memory:"))?
-    } else {
-        Store::open(&config.store)?
-    };
     if !dry_run {
         // Cheap: one indexed delete of audit records past `[store] audit_retention`.
         if let Err(e) = crate::service::retention::prune(&store, config.audit_retention) {
@@ -119,11 +126,12 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 continue;
             }
         };
-        let mut report = run_cycle(&plan, &mut store, &stop, dry_run);
+        let lease = store.lease(&link.name)?;
+        let mut report = run_cycle(&plan, &store, &lease, &stop, dry_run);
         // A first sync larger than one cycle's page budget goes on until the feeds are read
         // (a dry run does not move its cursors: it says that more remain).
         while report.more && report.error.is_none() && !dry_run {
-            let next = run_cycle(&plan, &mut store, &stop, dry_run);
+            let next = run_cycle(&plan, &store, &lease, &stop, dry_run);
             absorb(&mut report, next);
         }
         let lines = if dry_run {

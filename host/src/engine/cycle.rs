@@ -16,7 +16,7 @@ use super::commit::{decisions_to_commit, Planned};
 use super::decide::{decide, keys_to_read, Known, Page, Pending};
 use super::plan::LinkPlan;
 use crate::domain::{Side, SkipReason};
-use crate::store::{Store, StoreError};
+use crate::store::{CycleRecord, Lease, PageCommit, StateStore, StoreError};
 
 /// Pages pulled from one feed in one cycle at most (the rest waits for the next cycle).
 pub const MAX_PAGES_PER_CYCLE: usize = 500;
@@ -58,6 +58,17 @@ impl CycleReport {
         *self.skipped.entry(why).or_default() += 1;
     }
 
+    /// Whether the cycle read, queued, wrote, dropped, retried or dead-lettered anything.
+    pub fn did_work(&self) -> bool {
+        self.pulled > 0
+            || !self.queued.is_empty()
+            || !self.applied.is_empty()
+            || self.superseded > 0
+            || self.retried > 0
+            || self.dead > 0
+            || self.skipped.values().any(|n| *n > 0)
+    }
+
     fn fail(&mut self, e: &CycleError) {
         if let CycleError::Connector { side, .. } = e {
             self.side_errors.push((*side, e.to_string()));
@@ -87,10 +98,11 @@ pub enum CycleError {
 }
 
 /// Runs one cycle. Stops between batches when `stop` is set. Sides resting after failures are
-/// not called; a side that fails now starts resting.
+/// not called; a side that fails now starts resting. Writes carry the link's `lease`.
 pub fn run_cycle(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
+    lease: &Lease,
     stop: &AtomicBool,
     dry_run: bool,
 ) -> CycleReport {
@@ -107,7 +119,7 @@ pub fn run_cycle(
         if !plan.due(source) || !plan.due(source.other()) {
             continue;
         }
-        match pull(plan, store, source, stop, dry_run, &mut report) {
+        match pull(plan, store, lease, source, stop, dry_run, &mut report) {
             Ok(()) => plan.succeeded(source),
             Err(e) => failed(plan, &e, &mut report),
         }
@@ -117,7 +129,7 @@ pub fn run_cycle(
             if !plan.due(target) {
                 continue;
             }
-            match super::flush::flush(plan, store, target, stop, &mut report) {
+            match super::flush::flush(plan, store, lease, target, stop, &mut report) {
                 Ok(true) => plan.succeeded(target),
                 Ok(false) => {}
                 Err(e) => failed(plan, &e, &mut report),
@@ -126,7 +138,12 @@ pub fn run_cycle(
     }
     if !dry_run {
         let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        if let Err(e) = store.record_cycle(&plan.link.name, ms, report.error.as_deref()) {
+        let record = CycleRecord {
+            ms,
+            error: report.error.clone(),
+            did_work: report.did_work(),
+        };
+        if let Err(e) = store.record_cycle(lease, &record) {
             tracing::warn!(link = %plan.link.name, "cannot record the cycle: {e}");
         }
     }
@@ -143,7 +160,8 @@ fn failed(plan: &LinkPlan, e: &CycleError, report: &mut CycleReport) {
 
 fn pull(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
+    lease: &Lease,
     source: Side,
     stop: &AtomicBool,
     dry_run: bool,
@@ -175,13 +193,15 @@ fn pull(
         let commit = decide_page(plan, store, source, &page.orders, report)?;
         if !dry_run {
             store.commit_page(
-                link,
-                source,
-                &page.next_cursor,
-                &commit.seen,
-                &commit.outbox,
-                &commit.drop_pending,
-                &commit.audit,
+                lease,
+                &PageCommit {
+                    source,
+                    next_cursor: &page.next_cursor,
+                    seen: &commit.seen,
+                    outbox: &commit.outbox,
+                    drop_pending: &commit.drop_pending,
+                    audit: &commit.audit,
+                },
             )?;
         }
         cursor = Some(page.next_cursor);
@@ -226,7 +246,7 @@ pub fn read_target(
 
 /// What the store knows of some orders, as decisions see it.
 pub(crate) fn known(
-    store: &Store,
+    store: &dyn StateStore,
     link: &str,
     keys: &[String],
 ) -> Result<HashMap<String, Known>, StoreError> {
@@ -249,7 +269,7 @@ pub(crate) fn known(
 
 /// Pending writes of a link into one side, as decisions see them.
 pub(crate) fn pending(
-    store: &Store,
+    store: &dyn StateStore,
     link: &str,
     target: Side,
     keys: &[String],
@@ -273,7 +293,7 @@ pub(crate) fn pending(
 /// Fetches what a page's decisions need, decides, and returns what to commit.
 fn decide_page(
     plan: &LinkPlan,
-    store: &Store,
+    store: &dyn StateStore,
     source: Side,
     orders: &[OrderState],
     report: &mut CycleReport,

@@ -2,6 +2,7 @@
 //! source state (`decide::before_send`), sent with the target status it expects
 //! (compare-and-set), and its outcome recorded (`outcome.rs`): done, retry later, dead letter,
 //! or, on a conflict, the target is read again and the write decided again (`decide::decide`).
+//! Everything a batch did is recorded in one store transaction (`StateStore::record_outcomes`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +17,7 @@ use super::decide::{before_send, decide, Action, BeforeSend, Page, Pending};
 use super::outcome::{classify, classify_error, next, Next};
 use super::plan::LinkPlan;
 use crate::domain::{AuditAction, Direction, Side, WriteOutcome};
-use crate::store::{now_text, AuditEntry, OutboxEntry, Store};
+use crate::store::{now_text, AuditEntry, Lease, OutboxEntry, OutboxUpdate, StateStore};
 
 /// Batches flushed per target in one cycle at most.
 const MAX_BATCHES: usize = 1000;
@@ -50,7 +51,8 @@ fn dropped(plan: &LinkPlan, e: &OutboxEntry, action: AuditAction, why: String) -
 /// least one batch (it is healthy).
 pub fn flush(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
+    lease: &Lease,
     target: Side,
     stop: &AtomicBool,
     report: &mut CycleReport,
@@ -69,18 +71,21 @@ pub fn flush(
         // Right before sending: a write whose source has moved on since is dropped.
         let keys: Vec<String> = due.iter().map(|e| e.key.clone()).collect();
         let known_now = known(store, &link, &keys)?;
+        let mut out = Vec::with_capacity(due.len());
         let mut entries = Vec::new();
         for e in due {
             match before_send(target, &as_pending(&e), known_now.get(&e.key)) {
                 BeforeSend::Send => entries.push(e),
                 BeforeSend::Superseded { source_now } => {
                     let why = format!("{} now", source_reason(plan, target.other(), &source_now));
-                    store.record_dropped(&e, &dropped(plan, &e, AuditAction::Superseded, why))?;
+                    let audit = dropped(plan, &e, AuditAction::Superseded, why);
+                    out.push(OutboxUpdate::Dropped { entry: e, audit });
                     report.superseded += 1;
                 }
             }
         }
         if entries.is_empty() {
+            store.record_outcomes(lease, &out)?;
             continue;
         }
         let request = ApplyRequest {
@@ -99,8 +104,9 @@ pub fn flush(
             Err(err) => {
                 let outcome = classify_error(&err);
                 for e in &entries {
-                    record(plan, store, e, &outcome, &err.message, report)?;
+                    record(plan, &mut out, e, &outcome, &err.message, report);
                 }
+                store.record_outcomes(lease, &out)?;
                 return Err(connector_error(plan, target, err));
             }
         };
@@ -110,7 +116,7 @@ pub fn flush(
             let Some(o) = response.outcomes.iter().find(|o| o.key == e.key) else {
                 let outcome = WriteOutcome::Retry { after: None };
                 let msg = "no_outcome: the connector reported no outcome for this order";
-                record(plan, store, e, &outcome, msg, report)?;
+                record(plan, &mut out, e, &outcome, msg, report);
                 continue;
             };
             let outcome = classify(o);
@@ -119,11 +125,16 @@ pub fn flush(
                 continue;
             }
             let msg = format!("{}: {}", o.code, o.message);
-            record(plan, store, e, &outcome, &msg, report)?;
+            record(plan, &mut out, e, &outcome, &msg, report);
         }
-        if !reread.is_empty() {
-            decide_again(plan, store, target, &reread, report)?;
-        }
+        // The batch's outcomes go in one transaction, also when the re-read fails.
+        let decided_again = if reread.is_empty() {
+            Ok(())
+        } else {
+            decide_again(plan, store, target, &reread, &mut out, report)
+        };
+        store.record_outcomes(lease, &out)?;
+        decided_again?;
     }
     Ok(answered)
 }
@@ -131,54 +142,68 @@ pub fn flush(
 /// Records an outcome other than a conflict to re-read.
 fn record(
     plan: &LinkPlan,
-    store: &mut Store,
+    out: &mut Vec<OutboxUpdate>,
     e: &OutboxEntry,
     outcome: &WriteOutcome,
     message: &str,
     report: &mut CycleReport,
-) -> Result<(), CycleError> {
-    let link = &plan.link.name;
-    match next(e.attempts, outcome) {
+) {
+    let entry = e.clone();
+    out.push(match next(e.attempts, outcome) {
         Next::Done { changed } => {
-            store.record_done(link, e, changed)?;
             report.applied.push(Planned::of(e));
+            OutboxUpdate::Done { entry, changed }
         }
         Next::Retry { after } => {
-            store.record_retry(e, ms(delay(e.attempts, after)), message, false)?;
             report.retried += 1;
+            OutboxUpdate::Retry {
+                entry,
+                delay_ms: ms(delay(e.attempts, after)),
+                error: message.to_owned(),
+                clear_version: false,
+            }
         }
         Next::Reread => {
-            store.record_retry(e, 0, message, true)?;
             report.retried += 1;
+            OutboxUpdate::Retry {
+                entry,
+                delay_ms: 0,
+                error: message.to_owned(),
+                clear_version: true,
+            }
         }
         Next::Dead { why } => {
-            let code = message.split(':').next().unwrap_or("failed");
-            let reason = format!("{why}: {message}");
-            store.record_dead(link, e, code, &reason)?;
             report.dead += 1;
+            let code = message.split(':').next().unwrap_or("failed").to_owned();
+            let reason = format!("{why}: {message}");
             // A new dead letter: a WARN naming the link, the endpoint, the order and why.
             tracing::warn!(
-                link = %link,
+                link = %plan.link.name,
                 endpoint = %plan.endpoint(e.target).name,
                 key = %e.key,
-                code,
+                code = %code,
                 reason = %reason,
                 "dead letter: order {} not set to {} ({reason})",
                 e.key,
                 e.status
             );
+            OutboxUpdate::Dead {
+                entry,
+                code,
+                reason,
+            }
         }
-    }
-    Ok(())
+    });
 }
 
 /// The target changed since the writes were decided: read it again and decide each write again
 /// against the latest known source state, through the same rules as a cycle.
 fn decide_again(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
     target: Side,
     entries: &[OutboxEntry],
+    out: &mut Vec<OutboxUpdate>,
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
     let link = &plan.link.name;
@@ -227,20 +252,20 @@ fn decide_again(
     for (e, d) in entries.iter().zip(decisions) {
         match d.action {
             Action::Write(w) => {
-                store.record_reread(
-                    e,
-                    w.expected_status.as_str(),
-                    w.expected_version.as_deref(),
-                )?;
+                out.push(OutboxUpdate::Reread {
+                    entry: e.clone(),
+                    from_status: w.expected_status.as_str().to_owned(),
+                    expected_version: w.expected_version.clone(),
+                });
                 report.retried += 1;
             }
             // The target moved back to what the write expected: send it again as it is.
             Action::Keep => {
-                store.record_reread(
-                    e,
-                    e.from_status.as_deref().unwrap_or_default(),
-                    e.expected_version.as_deref(),
-                )?;
+                out.push(OutboxUpdate::Reread {
+                    entry: e.clone(),
+                    from_status: e.from_status.clone().unwrap_or_default(),
+                    expected_version: e.expected_version.clone(),
+                });
                 report.retried += 1;
             }
             Action::Skip(reason) => {
@@ -251,7 +276,10 @@ fn decide_again(
                     e.reason.clone(),
                 );
                 a.from_status = d.target_status.map(|s| s.to_string());
-                store.record_dropped(e, &a)?;
+                out.push(OutboxUpdate::Dropped {
+                    entry: e.clone(),
+                    audit: a,
+                });
                 report.skip(reason);
             }
         }
@@ -259,7 +287,10 @@ fn decide_again(
             let why = source_reason(plan, source, &e.source_status);
             let lost =
                 AuditAction::Skipped(crate::domain::SkipReason::ConflictLost { winner: source });
-            store.record_dropped(o, &dropped(plan, o, lost, why))?;
+            out.push(OutboxUpdate::Dropped {
+                entry: o.clone(),
+                audit: dropped(plan, o, lost, why),
+            });
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use crate::domain::Side;
 use crate::engine::cycle::{known, pending};
 use crate::engine::LinkPlan;
 use crate::store::order_trail::PendingWrite;
-use crate::store::{DeadLetter, Store};
+use crate::store::{DeadLetter, StateStore};
 
 /// One side's order as read now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,7 +84,11 @@ pub fn action_words(v: &SourceVerdict) -> String {
 }
 
 /// Reads both sides of an order now and says what the next cycle would do.
-pub fn explain(plan: &LinkPlan, store: &Store, key: &str) -> Result<Explanation, ServiceError> {
+pub fn explain(
+    plan: &LinkPlan,
+    store: &dyn StateStore,
+    key: &str,
+) -> Result<Explanation, ServiceError> {
     let link = &plan.link.name;
     let keys = [key.to_owned()];
     let shop = read_keys(plan, Side::Shop, &keys)?.remove(key);

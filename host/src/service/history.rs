@@ -9,7 +9,7 @@ use super::ServiceError;
 use crate::config::{Config, Link};
 use crate::domain::{Scope, Side};
 use crate::store::order_trail::{KnownOrder, PendingWrite};
-use crate::store::{AuditEntry, DeadLetter, Store};
+use crate::store::{AuditEntry, DeadLetter, StateStore};
 
 /// Whether, and how, the links know the order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -122,7 +122,7 @@ fn scope_reason(link: &Link, k: &KnownOrder) -> Option<String> {
 /// Collects the history of one order, for every link or one.
 pub fn order_history(
     config: &Config,
-    store: &Store,
+    store: &dyn StateStore,
     key: &str,
     link: Option<&str>,
 ) -> Result<OrderHistory, ServiceError> {

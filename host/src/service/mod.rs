@@ -55,9 +55,8 @@ impl ServiceError {
         match self {
             ServiceError::BadInput(_) => true,
             ServiceError::Setup(e) => e.is_bad_input(),
-            ServiceError::Store(_)
-            | ServiceError::Unavailable(_)
-            | ServiceError::Connector { .. } => false,
+            ServiceError::Store(e) => e.is_bad_input(),
+            ServiceError::Unavailable(_) | ServiceError::Connector { .. } => false,
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::engine::commit::{audit, decisions_to_commit};
 use crate::engine::cycle::{known, pending, CycleReport};
 use crate::engine::decide::Decision;
 use crate::engine::LinkPlan;
-use crate::store::{DeadLetter, Store};
+use crate::store::{DeadLetter, StateStore};
 
 /// Pages of a listing read at most (100 orders each).
 const MAX_LIST_PAGES: usize = 10_000;
@@ -108,7 +108,7 @@ fn lister(plan: &LinkPlan) -> (Side, ListRequest) {
 /// The orders in scope on the listing side, and how they were found.
 fn list_scope(
     plan: &LinkPlan,
-    store: &Store,
+    store: &dyn StateStore,
 ) -> Result<(Side, Vec<OrderState>, String), ServiceError> {
     let (side, request) = lister(plan);
     let ep = plan.endpoint(side);
@@ -241,7 +241,7 @@ fn skip_detail(source_name: &str, v: &SourceVerdict, reason: &str) -> String {
 /// Compares every order in scope on both sides; with `fix`, queues the writes decide asks for.
 pub fn reconcile(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
     fix: bool,
 ) -> Result<ReconcileReport, ServiceError> {
     let link = plan.link.name.clone();
@@ -391,7 +391,8 @@ pub fn reconcile(
                 ),
             ));
         }
-        store.queue_writes(&link, &commit.outbox, &commit.drop_pending, &records)?;
+        let lease = store.lease(&link)?;
+        store.queue_writes(&lease, &commit.outbox, &commit.drop_pending, &records)?;
     }
     let cost = [Side::Shop, Side::Erp]
         .into_iter()

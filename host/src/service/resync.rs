@@ -21,7 +21,7 @@ use crate::domain::Side;
 use crate::engine::commit::decisions_to_commit;
 use crate::engine::cycle::{known, pending};
 use crate::engine::{run_cycle, CycleReport, LinkPlan};
-use crate::store::Store;
+use crate::store::{PageCommit, StateStore};
 
 /// Parses a `--since` moment: RFC 3339 (`2026-11-30T09:00:00Z`), a UTC date and time
 /// (`2026-11-30 09:00`, `2026-11-30T09:00:00`), or a duration back from now (`90m`, `2h`, `1d`).
@@ -126,16 +126,17 @@ pub struct ResyncReport {
 /// one cycle of the link.
 pub fn since(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
     since: DateTime<Utc>,
 ) -> Result<ResyncReport, ServiceError> {
     let link = &plan.link.name;
+    let lease = store.lease(link)?;
     let mut cursors = Vec::new();
     for side in plan.link.direction.sources() {
         let feed = format!("the {} feed", plan.endpoint(side).connector_name);
         let mv = match store.checkpoint_at_or_before(link, side, since.timestamp_millis())? {
             Some(c) => {
-                store.set_cursor(link, side, Some(&c.cursor))?;
+                store.set_cursor(&lease, side, Some(&c.cursor))?;
                 CursorMove {
                     side,
                     note: format!("{feed} re-reads from its checkpoint of {}", c.at),
@@ -144,7 +145,7 @@ pub fn since(
             }
             None => {
                 let first = store.first_checkpoint(link, side)?;
-                store.set_cursor(link, side, None)?;
+                store.set_cursor(&lease, side, None)?;
                 CursorMove {
                     side,
                     checkpoint_at: None,
@@ -161,7 +162,7 @@ pub fn since(
         tracing::info!(link = %link, side = side.as_str(), "resync: {}", mv.note);
         cursors.push(mv);
     }
-    let report = run_cycle(plan, store, &AtomicBool::new(false), false);
+    let report = run_cycle(plan, store, &lease, &AtomicBool::new(false), false);
     Ok(ResyncReport {
         link: link.clone(),
         since: Some(since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
@@ -178,10 +179,11 @@ pub fn since(
 /// one cycle of the link, which applies the writes.
 pub fn orders(
     plan: &LinkPlan,
-    store: &mut Store,
+    store: &dyn StateStore,
     keys: &[String],
 ) -> Result<ResyncReport, ServiceError> {
     let link = plan.link.name.clone();
+    let lease = store.lease(&link)?;
     let now = Utc::now();
     let mut verdicts = Vec::new();
     let mut missing = Vec::new();
@@ -214,9 +216,19 @@ pub fn orders(
         let keys: Vec<String> = orders.iter().map(|o| o.key.clone()).collect();
         let last = store.last_decisions(&link, source.other(), &keys)?;
         let c = decisions_to_commit(plan, &orders, &decisions, &last, &mut scratch);
-        store.commit_orders(&link, source, &c.seen, &c.outbox, &c.drop_pending, &c.audit)?;
+        store.commit_orders(
+            &lease,
+            &PageCommit {
+                source,
+                next_cursor: "",
+                seen: &c.seen,
+                outbox: &c.outbox,
+                drop_pending: &c.drop_pending,
+                audit: &c.audit,
+            },
+        )?;
     }
-    let report = run_cycle(plan, store, &AtomicBool::new(false), false);
+    let report = run_cycle(plan, store, &lease, &AtomicBool::new(false), false);
     Ok(ResyncReport {
         link,
         since: None,

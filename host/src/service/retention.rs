@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::store::{Store, StoreError};
+use crate::store::{StateStore, StoreError};
 
 /// How often `run` prunes.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -19,7 +19,7 @@ pub fn horizon(retention: Duration) -> String {
 
 /// Deletes audit records (and cursor checkpoints) older than the retention; returns how many
 /// audit records went.
-pub fn prune(store: &Store, retention: Duration) -> Result<usize, StoreError> {
+pub fn prune(store: &dyn StateStore, retention: Duration) -> Result<usize, StoreError> {
     store.prune_audit(&horizon(retention))
 }
 

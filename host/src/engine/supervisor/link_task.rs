@@ -1,7 +1,7 @@
 //! One link under the supervisor: an async task that sets the link up, then cycles it, each
 //! step run on the blocking pool (plugins are called from plain threads only). Between steps it
-//! sleeps on a timer and wakes at once when told to stop. A setup that fails, a store that cannot
-//! be opened and a crash (panic) are reported and retried with backoff; a link whose mapping or
+//! sleeps on a timer and wakes at once when told to stop. A setup that fails, a lease that cannot
+//! be taken and a crash (panic) are reported and retried with backoff; a link whose mapping or
 //! endpoint is broken stays off until a reload.
 
 use std::sync::atomic::AtomicBool;
@@ -14,12 +14,12 @@ use tokio::time::Instant;
 
 use super::endpoints::EndpointTable;
 use super::schedule::{Finished, Pace};
-use super::stores::StorePool;
 use crate::config::{Config, Link};
 use crate::engine::cycle::{run_cycle, CycleReport};
 use crate::engine::live::{LinkState, LiveRegistry};
 use crate::engine::plan::{plan_link, LinkPlan};
 use crate::plugins::PluginSet;
+use crate::store::StateStore;
 
 /// The longest the supervisor sleeps in one go (keeps `Instant` arithmetic in range).
 const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -44,8 +44,8 @@ pub struct LinkTask {
     pub plugins: Arc<PluginSet>,
     /// Shared endpoint connectors.
     pub endpoints: Arc<EndpointTable>,
-    /// Store connections.
-    pub stores: Arc<StorePool>,
+    /// The host's state store (one writer for every link).
+    pub store: Arc<dyn StateStore>,
     /// Where the link's live state is published.
     pub live: LiveRegistry,
     /// Set to end a cycle in flight between batches.
@@ -237,26 +237,25 @@ impl LinkTask {
                 let Some(p) = plan.take() else {
                     continue 'setup;
                 };
-                let (stores, cancel) = (self.stores.clone(), self.cancel.clone());
+                let (store, cancel) = (self.store.clone(), self.cancel.clone());
                 let want_pending = first;
                 let result = tokio::task::spawn_blocking(move || {
                     // Whatever is logged during the cycle (plugins included) names the link.
                     let _span = tracing::info_span!("link", link = %p.link.name).entered();
-                    let mut store = match stores.take() {
-                        Ok(s) => s,
+                    let lease = match store.lease(&p.link.name) {
+                        Ok(l) => l,
                         Err(e) => {
                             let report = CycleReport {
-                                error: Some(format!("cannot open the state store: {e}")),
+                                error: Some(format!("cannot take the link's state: {e}")),
                                 ..CycleReport::default()
                             };
                             return (p, report, None);
                         }
                     };
-                    let report = run_cycle(&p, &mut store, &cancel, false);
+                    let report = run_cycle(&p, store.as_ref(), &lease, &cancel, false);
                     let pending = (want_pending || Finished::of(&report).changed)
                         .then(|| store.pending_summary(&p.link.name).ok())
                         .flatten();
-                    stores.give(store);
                     (p, report, pending)
                 })
                 .await;

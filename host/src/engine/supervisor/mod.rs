@@ -11,7 +11,6 @@ pub mod endpoints;
 pub mod link_task;
 pub mod reload;
 pub mod schedule;
-pub mod stores;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,11 +24,11 @@ use tokio::task::JoinHandle;
 use self::endpoints::EndpointTable;
 use self::link_task::{LinkTask, SetupEvent};
 use self::reload::Recipe;
-use self::stores::StorePool;
 use crate::config::Config;
 use crate::engine::live::{LinkLive, LinkState, LiveRegistry};
 use crate::plugins::PluginSet;
 use crate::service::retention;
+use crate::store::StateStore;
 
 /// Threads that run link setups and cycles at most (the blocking pool's bound).
 pub const MAX_WORKERS: usize = 32;
@@ -64,16 +63,15 @@ struct Running {
 
 /// Prunes the audit trail to the config's retention at once, then every
 /// [`retention::PRUNE_EVERY`], on the worker pool, until `stop` turns true.
-async fn prune_audit(stores: Arc<StorePool>, retention: Duration, mut stop: watch::Receiver<bool>) {
+async fn prune_audit(
+    store: Arc<dyn StateStore>,
+    retention: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
-        let pool = stores.clone();
-        let pruned = tokio::task::spawn_blocking(move || {
-            let store = pool.take()?;
-            let n = retention::prune(&store, retention);
-            pool.give(store);
-            n
-        })
-        .await;
+        let store = store.clone();
+        let pruned =
+            tokio::task::spawn_blocking(move || retention::prune(store.as_ref(), retention)).await;
         match pruned {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(
@@ -97,7 +95,7 @@ pub struct Supervisor {
     config: Arc<Config>,
     plugins: Arc<PluginSet>,
     endpoints: Arc<EndpointTable>,
-    stores: Arc<StorePool>,
+    store: Arc<dyn StateStore>,
     live: LiveRegistry,
     links: BTreeMap<String, Running>,
     events_tx: mpsc::UnboundedSender<SetupEvent>,
@@ -106,16 +104,17 @@ pub struct Supervisor {
 
 impl Supervisor {
     /// A supervisor for `config` (read from `config_path`, read again on reload) publishing into
-    /// `live`.
+    /// `live`, keeping the links' state in `store`.
     pub fn new(
         config_path: PathBuf,
         config: Config,
         plugins: PluginSet,
         live: LiveRegistry,
+        store: Arc<dyn StateStore>,
     ) -> Self {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         Supervisor {
-            stores: Arc::new(StorePool::new(config.store.clone(), MAX_WORKERS)),
+            store,
             config_path,
             config: Arc::new(config),
             plugins: Arc::new(plugins),
@@ -145,7 +144,7 @@ impl Supervisor {
             link,
             plugins: self.plugins.clone(),
             endpoints: self.endpoints.clone(),
-            stores: self.stores.clone(),
+            store: self.store.clone(),
             live: self.live.clone(),
             cancel: cancel.clone(),
             stop: stop_rx,
@@ -259,7 +258,7 @@ impl Supervisor {
     pub async fn run(mut self, mut control: mpsc::UnboundedReceiver<Control>) -> Ended {
         let (stop_pruner, pruner_stop) = watch::channel(false);
         let pruner = tokio::spawn(prune_audit(
-            self.stores.clone(),
+            self.store.clone(),
             self.config.audit_retention,
             pruner_stop,
         ));
