@@ -63,6 +63,9 @@ pub struct Link {
     pub poll_interval: Duration,
     /// How far polling slows down while the feeds stay idle (at least `poll_interval`).
     pub poll_interval_max: Duration,
+    /// How often to list every order in scope from a source that can list (catches what a
+    /// change feed missed); `None`: never. Default 6 h.
+    pub sweep_interval: Option<Duration>,
     /// Shop statuses never overwritten (None: the shop connector's closed statuses).
     pub protected_shop: Option<Vec<String>>,
     /// ERP statuses never overwritten (None: the ERP connector's closed statuses).
@@ -175,6 +178,7 @@ struct RawLink {
     recent_days: Option<i64>,
     poll_interval: Option<String>,
     poll_interval_max: Option<String>,
+    sweep_interval: Option<String>,
     protected_shop: Option<Vec<String>>,
     protected_erp: Option<Vec<String>>,
     conflict_winner: Option<Side>,
@@ -377,6 +381,15 @@ impl Config {
                     .check(text)
                     .map_err(|m| src.error_for_key(&k("poll_interval"), m))?,
             };
+            let sweep_interval = match l.sweep_interval.as_deref() {
+                None => Some(Duration::from_secs(6 * 3600)),
+                Some("off") => None,
+                Some(text) => Some(
+                    ranges::SWEEP_INTERVAL
+                        .check(text)
+                        .map_err(|m| src.error_for_key(&k("sweep_interval"), m))?,
+                ),
+            };
             let batch_size = match l.batch_size {
                 None => 100,
                 Some(n) => ranges::BATCH_SIZE
@@ -421,6 +434,7 @@ impl Config {
                     mapping,
                     poll_interval,
                     poll_interval_max,
+                    sweep_interval,
                     protected_shop: l.protected_shop.clone(),
                     protected_erp: l.protected_erp.clone(),
                     conflict_winner: l.conflict_winner.unwrap_or(Side::Erp),

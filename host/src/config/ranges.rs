@@ -98,6 +98,15 @@ pub const POLL_INTERVAL_MAX: DurationRange = DurationRange {
     examples: "\"30s\", \"2m\" or \"1h\"",
 };
 
+/// `links.NAME.sweep_interval`: how often a link lists every order in scope to catch what a
+/// change feed missed (`"off"`: never).
+pub const SWEEP_INTERVAL: DurationRange = DurationRange {
+    name: "sweep_interval",
+    min: Duration::from_secs(60),
+    max: Duration::from_secs(30 * 24 * 3600),
+    examples: "\"6h\", \"30m\" or \"off\"",
+};
+
 /// `store.audit_retention`: how long the audit trail and cursor checkpoints are kept.
 pub const AUDIT_RETENTION: DurationRange = DurationRange {
     name: "audit_retention",
@@ -117,6 +126,7 @@ pub fn expected_for(key: &str) -> Option<String> {
         "poll_interval" => POLL_INTERVAL.expected(),
         "audit_retention" => AUDIT_RETENTION.expected(),
         "poll_interval_max" => POLL_INTERVAL_MAX.expected(),
+        "sweep_interval" => SWEEP_INTERVAL.expected(),
         "enabled" => "expected true or false".to_owned(),
         "direction" => "expected \"to_shop\", \"to_erp\" or \"both\"".to_owned(),
         "scope" => "expected \"unfulfilled\" or \"recent\"".to_owned(),

@@ -29,6 +29,8 @@ pub const PAGE_SIZE: u32 = 100;
 pub struct CycleReport {
     /// Orders read from the feeds.
     pub pulled: usize,
+    /// Orders read by sweeps (listings of every order in scope).
+    pub swept: usize,
     /// Writes queued (or planned in a dry run).
     pub queued: Vec<Planned>,
     /// Writes applied.
@@ -119,7 +121,15 @@ pub fn run_cycle(
         if !plan.due(source) || !plan.due(source.other()) {
             continue;
         }
-        match pull(plan, store, lease, source, stop, dry_run, &mut report) {
+        let first_sync = matches!(store.cursor(&plan.link.name, source), Ok(None));
+        let pulled = pull(plan, store, lease, source, stop, dry_run, &mut report).and_then(|()| {
+            if super::sweep::wanted(plan, source, first_sync) {
+                super::sweep::sweep(plan, store, lease, source, stop, dry_run, &mut report)
+            } else {
+                Ok(())
+            }
+        });
+        match pulled {
             Ok(()) => plan.succeeded(source),
             Err(e) => failed(plan, &e, &mut report),
         }
@@ -291,7 +301,7 @@ pub(crate) fn pending(
 }
 
 /// Fetches what a page's decisions need, decides, and returns what to commit.
-fn decide_page(
+pub(crate) fn decide_page(
     plan: &LinkPlan,
     store: &dyn StateStore,
     source: Side,

@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod plan;
 pub mod progress;
 pub mod supervisor;
+pub mod sweep;
 
 pub use cycle::{run_cycle, CycleReport};
 pub use plan::{connect_endpoints, plan_link, LinkPlan, SetupError};

@@ -168,6 +168,8 @@ pub struct LinkPlan {
     pub protected_erp: HashSet<String>,
     /// How each side is doing (sides that fail rest for a while).
     pub health: Mutex<LinkHealth>,
+    /// When each source side was last swept (or the plan made): shop, ERP.
+    pub last_sweep: Mutex<[Instant; 2]>,
 }
 
 impl LinkPlan {
@@ -203,6 +205,24 @@ impl LinkPlan {
     /// A call to a side failed: it rests.
     pub fn failed(&self, side: Side, retry_after: Option<Duration>, error: String) {
         self.with_health(|h| h.failed(side, Instant::now(), retry_after, error));
+    }
+
+    /// Whether a source side's periodic sweep is due.
+    pub fn sweep_due(&self, side: Side) -> bool {
+        let last = self
+            .last_sweep
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)[side as usize];
+        self.link
+            .sweep_interval
+            .is_some_and(|every| last.elapsed() >= every)
+    }
+
+    /// A source side was just swept.
+    pub fn swept(&self, side: Side) {
+        self.last_sweep
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)[side as usize] = Instant::now();
     }
 
     /// The last failure of a side, while it is failing.
@@ -312,5 +332,6 @@ pub fn plan_link(
         protected_shop,
         protected_erp,
         health: Mutex::new(LinkHealth::default()),
+        last_sweep: Mutex::new([Instant::now(); 2]),
     })
 }

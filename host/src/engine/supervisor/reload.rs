@@ -108,6 +108,7 @@ mod tests {
             mapping: PathBuf::from("m.toml"),
             poll_interval: Duration::from_secs(5),
             poll_interval_max: Duration::from_secs(30),
+            sweep_interval: None,
             protected_shop: None,
             protected_erp: None,
             conflict_winner: Side::Erp,

@@ -70,6 +70,8 @@ fn main() -> Result<(), Error> {
         "initial_lookback_hours": 96
     }))?;
     c.check()?;
+    // The newest seeded change is handed over once its second has settled.
+    settle();
 
     // 1. The seeded orders' changes, spread over 20 hours.
     let before = requests(c.as_ref());
