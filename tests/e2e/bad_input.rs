@@ -138,7 +138,7 @@ fn table() -> Vec<Case> {
         Case { files: &[File::HalfPlugin], ..row("a plugin cut in half, with run", &[("dirs = [", "dirs = [\"plugins\"]\n# ")], RUN, &["truncated", "no plugin provides connector `idosell`"]) },
         Case { files: &[File::Text("plugins/libgarbage.so", "not a library\n")], ..row("a text file posing as a plugin", &[], &["plugins", "--plugin-dir", "plugins"], &["libgarbage.so", "not a loadable shared library"]) },
         // --- commands and files ---
-        row("a config file that does not exist", &[], &["check", "--config", "missing.toml"], &["missing.toml", "cannot read"]),
+        row("a config file that does not exist", &[], &["check", "--config", "missing.toml"], &["missing.toml", "does not exist"]),
         row("status with a config error", &[("", "batch_size = 101\n")], &["status"], &["links.main.batch_size"]),
         Case { mapping: &[("[to_shop]", "[to_shop")], ..row("mapping show with a mapping error", &[], &["mapping", "show"], &["mapping.toml:"]) },
         // --- store files ---

@@ -23,7 +23,7 @@ fn remap(links: &MemoryLinks, link: &str, mapping: &str) {
     std::fs::write(&links.config, format!("{head}{tail}")).unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// Lines of the log that report a write of link `link` to `packed`.
+/// Lines of the log that report a write of link `link` to `packed` (one DEBUG line per write).
 fn writes(log: &str, link: &str) -> usize {
     log.lines()
         .filter(|l| l.contains("-> packed") && l.contains(link))
@@ -36,7 +36,8 @@ fn a_broken_link_stays_off_the_others_sync_and_sighup_reloads() {
     // l0001's mapping leaves ERP statuses out: the link cannot run.
     links.write("partial.toml", "[to_shop]\nnew = \"new\"\n");
     remap(&links, "l0001", "partial.toml");
-    let mut host = links.run("info");
+    // Each write is a DEBUG line of the link task (INFO has one line per cycle).
+    let mut host = links.run("info,orderlink::engine::supervisor::link_task=debug");
 
     host.wait_for("link stays off", 1, WAIT);
     let log = host.log();

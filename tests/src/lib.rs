@@ -8,6 +8,7 @@ pub mod external;
 pub mod memory_links;
 pub mod orderlink;
 pub mod plugin_dir;
+pub mod running;
 pub mod sims;
 pub mod storm;
 pub mod sync_env;

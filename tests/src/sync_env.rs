@@ -113,6 +113,19 @@ impl SimPair {
         );
     }
 
+    /// Keys (of `1..=n`) of ZOs with no sales document yet, not cancelled or locked.
+    pub fn open_keys(&self, n: usize) -> Vec<String> {
+        (1..=n)
+            .map(|k| k.to_string())
+            .filter(|k| {
+                let zo = self.erp.get(&format!("/_sim/documents/by-obcy/{k}"));
+                zo.get("Zrealizowane").and_then(Value::as_bool) == Some(false)
+                    && zo.get("Stan").and_then(Value::as_str) != Some("Anulowany")
+                    && zo.get("Stan").and_then(Value::as_str) != Some("Zablokowany")
+            })
+            .collect()
+    }
+
     /// Total API requests each simulator has served (control calls excluded).
     pub fn request_counts(&self) -> (u64, u64) {
         let total = |v: Value| v.get("total").and_then(Value::as_u64).unwrap_or(0);
@@ -199,6 +212,23 @@ impl SyncEnv {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--config", &config]);
         orderlink(self.dir.path(), &all, &Self::secrets())
+    }
+
+    /// With a `to_erp` link and `n` orders: makes the ERP refuse an order's next write for good
+    /// (its ZO is cancelled after the first sync) and runs `sync --once` with `args` so that
+    /// the write becomes a dead letter. Returns the order key and that run.
+    pub fn make_dead_letter(&self, n: usize, args: &[&str]) -> (String, Output) {
+        self.sync_once();
+        let key = self.sims.open_keys(n)[0].clone();
+        self.sims.set_erp_status(&key, "Niepotwierdzony");
+        self.sims.erp_action(&key, "cancel");
+        // The shop's change feed has one-second resolution.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        self.sims.set_shop_status(&key, "on_order");
+        self.settle_shop();
+        let mut all = args.to_vec();
+        all.extend(["sync", "--once"]);
+        (key, self.orderlink(&all))
     }
 
     /// Runs `orderlink <args> --json --config <config>`, asserting it exits 0; returns the JSON

@@ -11,6 +11,13 @@ use crate::plugins::PluginSet;
 
 /// Loads and checks the config file (no network).
 pub fn load_config(path: &Path) -> Result<Config, BadInput> {
+    if !path.exists() {
+        return Err(BadInput(format!(
+            "config file {} does not exist (name one with --config FILE or ORDERLINK_CONFIG; default: {})",
+            path.display(),
+            super::DEFAULT_CONFIG
+        )));
+    }
     Config::load(path).map_err(|e| BadInput(e.to_string()))
 }
 

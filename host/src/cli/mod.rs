@@ -17,6 +17,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::logging::ColorChoice;
+
+/// The config file used when neither `--config` nor `ORDERLINK_CONFIG` names one.
+pub const DEFAULT_CONFIG: &str = "/etc/orderlink/orderlink.toml";
+
 /// A failure caused by what the user gave (arguments, config, mapping, plugins): exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -37,9 +42,12 @@ pub struct Cli {
     /// Log filter (e.g. `info`, `orderlink=debug`); overrides `RUST_LOG`.
     #[arg(long, global = true)]
     pub log: Option<String>,
-    /// Print logs as JSON lines.
+    /// Print logs as JSON lines (fields as JSON values).
     #[arg(long, global = true)]
     pub log_json: bool,
+    /// Colour the text logs: `auto` (only when stderr is a terminal), `always`, `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -74,13 +82,13 @@ pub enum Command {
     /// Check the config, the mapping, the plugins and that each endpoint answers. Writes nothing.
     Check {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
     },
     /// Run one sync cycle and print what changed (or would change).
     Sync {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// One cycle, then exit (the only mode of `sync`; `run` keeps going).
         #[arg(long)]
@@ -95,13 +103,13 @@ pub enum Command {
     /// Keep every enabled link in sync until SIGTERM or Ctrl-C; SIGHUP reloads the config.
     Run {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
     },
     /// Per link: enabled, direction, last cycle, changes applied, pending, dead letters, last error.
     Status {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// Print JSON.
         #[arg(long)]
@@ -110,8 +118,8 @@ pub enum Command {
     /// List, retry or discard writes that failed for good.
     DeadLetters {
         /// The config file (before or after the action).
-        #[arg(long, short, global = true)]
-        config: Option<PathBuf>,
+        #[arg(long, short, global = true, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
         /// What to do.
         #[command(subcommand)]
         action: status_cmd::DeadLetterAction,
@@ -120,7 +128,7 @@ pub enum Command {
     /// that no link has ever seen it.
     History {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// The order key (e.g. the IdoSell order serial number).
         #[arg(long)]
@@ -195,7 +203,7 @@ pub enum MappingAction {
     /// statuses of each side no rule maps.
     Show {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// Only this link.
         #[arg(long)]
@@ -220,11 +228,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } => sync_cmd::sync_once(&config, link.as_deref(), dry_run),
         Command::Run { config } => run_cmd::run(&config),
         Command::Status { config, json } => status_cmd::status(&config, json),
-        Command::DeadLetters { config, action } => {
-            let config =
-                config.ok_or_else(|| BadInput("dead-letters needs --config FILE".into()))?;
-            status_cmd::dead_letters(&config, &action)
-        }
+        Command::DeadLetters { config, action } => status_cmd::dead_letters(&config, &action),
         Command::History {
             config,
             order,
@@ -259,6 +263,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::path::Path;
 
     #[test]
     fn the_command_line_definition_is_consistent() {
@@ -281,10 +286,7 @@ mod tests {
             let cli = Cli::try_parse_from(args).unwrap();
             assert!(matches!(
                 cli.command,
-                Command::DeadLetters {
-                    config: Some(_),
-                    ..
-                }
+                Command::DeadLetters { config, .. } if config == Path::new("c.toml")
             ));
         }
     }

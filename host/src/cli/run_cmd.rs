@@ -2,6 +2,7 @@
 //! reloads the config and the mappings.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,16 +75,38 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     // Config errors first: when no link can start, nothing is written, not even a new store.
     some_link_can_start(&config, &plugins)?;
     // The store is judged and locked before any network call (a broken file is not the links'
-    // fault); one store, one writer, for every link.
+    // fault); one store, one writer, for every link and the admin server.
     let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&config.store, OpenMode::Own)?);
+    let live = LiveRegistry::new();
+    // The admin server (off unless configured) reads the live registry; it stops with the run.
+    let admin_stop = Arc::new(AtomicBool::new(false));
+    let admin = match &config.admin {
+        Some(a) => Some(
+            crate::admin::start(
+                a,
+                crate::admin::AdminState::new(
+                    Arc::new(config.clone()),
+                    live.clone(),
+                    store.clone(),
+                ),
+                admin_stop.clone(),
+            )
+            .map_err(|e| anyhow::anyhow!("admin server: cannot listen on {}: {e}", a.listen))?,
+        ),
+        None => None,
+    };
     let supervisor = Supervisor::new(
         config_path.to_path_buf(),
         config,
         plugins,
-        LiveRegistry::new(),
+        live,
         store.clone(),
     );
     let ended = runtime.block_on(supervisor.run(control_rx));
+    admin_stop.store(true, Ordering::SeqCst);
+    if let Some(admin) = admin {
+        admin.join();
+    }
     if let Err(e) = store.checkpoint() {
         tracing::warn!("cannot save the last cursors: {e}");
     }

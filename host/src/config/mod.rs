@@ -9,9 +9,11 @@ pub mod secrets;
 pub mod source;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use orderlink_plugin_api::Secret;
 use serde::Deserialize;
 
 pub use source::{FileError, SourceFile};
@@ -84,6 +86,22 @@ impl Link {
     }
 }
 
+/// The admin HTTP server of `orderlink run` (health, metrics, JSON API, status page).
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// Where it listens (loopback unless said otherwise).
+    pub listen: SocketAddr,
+    /// The token writes (dead letter retry and discard) need when `listen` is not loopback.
+    pub token: Option<Secret>,
+}
+
+impl Admin {
+    /// Whether writes need the token: the server listens beyond this machine.
+    pub fn writes_need_token(&self) -> bool {
+        !self.listen.ip().is_loopback()
+    }
+}
+
 /// The whole, checked config.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -101,6 +119,8 @@ pub struct Config {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Links by name.
     pub links: BTreeMap<String, Link>,
+    /// The admin HTTP server; `None`: off.
+    pub admin: Option<Admin>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +137,13 @@ struct RawPlugins {
     dirs: Vec<PathBuf>,
     #[serde(default)]
     files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    listen: Option<String>,
+    token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +196,7 @@ struct RawConfig {
     endpoints: BTreeMap<String, RawEndpoint>,
     #[serde(default)]
     links: BTreeMap<String, RawLink>,
+    admin: Option<RawAdmin>,
 }
 
 /// The default `[store] audit_retention`: 90 days.
@@ -185,6 +213,41 @@ fn names(map: &BTreeMap<String, RawEndpoint>) -> String {
     } else {
         map.keys().cloned().collect::<Vec<_>>().join(", ")
     }
+}
+
+/// Checks the `[admin]` table.
+fn load_admin(raw: &RawAdmin, src: &SourceFile, base: &Path) -> Result<Admin, FileError> {
+    let text = raw.listen.as_deref().ok_or_else(|| {
+        src.error_for_key(
+            "admin",
+            "needs listen = \"IP:PORT\" (e.g. \"127.0.0.1:9184\"); leave [admin] out to run without it",
+        )
+    })?;
+    let listen: SocketAddr = text.trim().parse().map_err(|_| {
+        src.error_for_key(
+            "admin.listen",
+            format!(
+                "`{text}` is not an IP:PORT address (e.g. \"127.0.0.1:9184\", \"0.0.0.0:9184\")"
+            ),
+        )
+    })?;
+    let token = match &raw.token {
+        None => None,
+        Some(t) => {
+            let mut v = serde_json::Value::String(t.clone());
+            secrets::resolve(&mut v, "admin.token", base)
+                .map_err(|(k, m)| src.error_for_key(&k, m))?;
+            let t = v.as_str().unwrap_or_default().trim().to_owned();
+            if t.len() < 16 {
+                return Err(src.error_for_key(
+                    "admin.token",
+                    "must be at least 16 characters (use ${env:NAME} or ${file:PATH})",
+                ));
+            }
+            Some(Secret::new(t))
+        }
+    };
+    Ok(Admin { listen, token })
 }
 
 impl Config {
@@ -392,7 +455,12 @@ impl Config {
                 "no links defined: add a [links.NAME] table with shop, erp, direction and mapping",
             ));
         }
+        let admin = match &raw.admin {
+            None => None,
+            Some(a) => Some(load_admin(a, &src, &base)?),
+        };
         Ok(Config {
+            admin,
             path: path.to_path_buf(),
             store: rel(raw
                 .store
@@ -482,6 +550,30 @@ mod tests {
         let e = err("[endpoints.s]\nconnector = \"idosell\"\nconfig = { api_key = \"${env:ORDERLINK_UNSET_VAR_1}\" }\n");
         assert!(e.contains("endpoints.s.config.api_key"), "{e}");
         assert!(e.contains("ORDERLINK_UNSET_VAR_1"), "{e}");
+    }
+
+    #[test]
+    fn admin_listen_must_be_an_address_and_the_token_is_a_secret() {
+        let base = format!("{ENDPOINTS}[links.l]\nshop = \"s\"\nerp = \"e\"\ndirection = \"to_erp\"\nmapping = \"m.toml\"\n");
+        let e = err(&format!("{base}[admin]\nlisten = \"localhost\"\n"));
+        assert!(e.contains("orderlink.toml:11: admin.listen"), "{e}");
+        assert!(e.contains("127.0.0.1:9184"), "{e}");
+        std::env::set_var("ORDERLINK_TEST_ADMIN_TOKEN", "0123456789abcdef-secret");
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&write(
+            dir.path(),
+            &format!("{base}[admin]\nlisten = \"0.0.0.0:9184\"\ntoken = \"${{env:ORDERLINK_TEST_ADMIN_TOKEN}}\"\n"),
+        ))
+        .unwrap();
+        let admin = c.admin.clone().unwrap();
+        assert!(admin.writes_need_token());
+        assert_eq!(
+            admin.token.as_ref().unwrap().expose(),
+            "0123456789abcdef-secret"
+        );
+        assert!(!format!("{c:?}").contains("abcdef-secret"));
+        let c = Config::load(&write(dir.path(), &base)).unwrap();
+        assert!(c.admin.is_none(), "off unless set");
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub fn flush(
             Err(err) => {
                 let outcome = classify_error(&err);
                 for e in &entries {
-                    record(&mut out, e, &outcome, &err.message, report);
+                    record(plan, &mut out, e, &outcome, &err.message, report);
                 }
                 store.record_outcomes(lease, &out)?;
                 return Err(connector_error(plan, target, err));
@@ -116,7 +116,7 @@ pub fn flush(
             let Some(o) = response.outcomes.iter().find(|o| o.key == e.key) else {
                 let outcome = WriteOutcome::Retry { after: None };
                 let msg = "no_outcome: the connector reported no outcome for this order";
-                record(&mut out, e, &outcome, msg, report);
+                record(plan, &mut out, e, &outcome, msg, report);
                 continue;
             };
             let outcome = classify(o);
@@ -125,7 +125,7 @@ pub fn flush(
                 continue;
             }
             let msg = format!("{}: {}", o.code, o.message);
-            record(&mut out, e, &outcome, &msg, report);
+            record(plan, &mut out, e, &outcome, &msg, report);
         }
         // The batch's outcomes go in one transaction, also when the re-read fails.
         let decided_again = if reread.is_empty() {
@@ -141,6 +141,7 @@ pub fn flush(
 
 /// Records an outcome other than a conflict to re-read.
 fn record(
+    plan: &LinkPlan,
     out: &mut Vec<OutboxUpdate>,
     e: &OutboxEntry,
     outcome: &WriteOutcome,
@@ -174,10 +175,22 @@ fn record(
         Next::Dead { why } => {
             report.dead += 1;
             let code = message.split(':').next().unwrap_or("failed").to_owned();
+            let reason = format!("{why}: {message}");
+            // A new dead letter: a WARN naming the link, the endpoint, the order and why.
+            tracing::warn!(
+                link = %plan.link.name,
+                endpoint = %plan.endpoint(e.target).name,
+                key = %e.key,
+                code = %code,
+                reason = %reason,
+                "dead letter: order {} not set to {} ({reason})",
+                e.key,
+                e.status
+            );
             OutboxUpdate::Dead {
                 entry,
                 code,
-                reason: format!("{why}: {message}"),
+                reason,
             }
         }
     });

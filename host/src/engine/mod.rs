@@ -7,6 +7,7 @@ pub mod cycle;
 pub mod decide;
 pub mod flush;
 pub mod health;
+pub mod instrument;
 pub mod live;
 pub mod outcome;
 pub mod plan;

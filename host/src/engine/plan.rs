@@ -11,6 +11,7 @@ use orderlink_plugin_api::ConnectorError;
 
 use super::decide::Rules;
 use super::health::LinkHealth;
+use super::instrument::{EndpointStats, Instrumented};
 use crate::config::{Config, FileError, Link};
 use crate::domain::Side;
 use crate::mapping::{Mapping, MappingFile};
@@ -50,10 +51,12 @@ pub struct EndpointRuntime {
     pub name: String,
     /// The connector's display name (e.g. `idosell`).
     pub connector_name: String,
-    /// The connector instance (shared by every link using the endpoint).
+    /// The connector instance (shared by every link using the endpoint), timed into `stats`.
     pub connector: Arc<dyn Connector>,
     /// What the connector declares it can do.
     pub capabilities: Vec<Capability>,
+    /// The host's view of its calls (latency, errors, rate-limit waits).
+    pub stats: Arc<EndpointStats>,
 }
 
 impl EndpointRuntime {
@@ -121,11 +124,14 @@ pub fn connect_endpoint(
     }
     lib.create(&ep.connector, &ep.config)
         .map(|c| {
+            let stats = Arc::new(EndpointStats::default());
+            let inner = Arc::new(c) as Arc<dyn Connector>;
             Arc::new(EndpointRuntime {
                 name: name.to_owned(),
                 connector_name: ep.connector.clone(),
-                connector: Arc::new(c) as Arc<dyn Connector>,
+                connector: Arc::new(Instrumented::new(name, inner, stats.clone())),
                 capabilities: info.capabilities.clone(),
+                stats,
             })
         })
         .map_err(|source| {

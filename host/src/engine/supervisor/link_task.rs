@@ -72,10 +72,21 @@ fn join_error_message(e: tokio::task::JoinError) -> String {
     }
 }
 
-/// Logs what a cycle did: one line per write, a summary line when it changed something.
+/// Whether a cycle did anything worth an INFO line.
+pub fn changed_something(report: &CycleReport) -> bool {
+    report.pulled > 0
+        || !report.applied.is_empty()
+        || !report.skipped.is_empty()
+        || report.retried > 0
+        || report.dead > 0
+}
+
+/// Logs what a cycle did: one INFO line when it changed something (pulled, applied, retrying,
+/// dead, left alone by reason), each write at DEBUG. Dead letters are logged where they are
+/// made (WARN with the order key and the reason).
 pub fn log_report(link: &str, report: &CycleReport) {
     for a in &report.applied {
-        tracing::info!(
+        tracing::debug!(
             link,
             key = %a.key,
             "{} {}: {} -> {} ({})",
@@ -89,14 +100,29 @@ pub fn log_report(link: &str, report: &CycleReport) {
     if let Some(e) = &report.error {
         tracing::warn!(link, "cycle error: {e}");
     }
-    if report.pulled > 0 || report.retried > 0 || report.dead > 0 {
-        tracing::debug!(
+    if changed_something(report) {
+        let skipped: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|(why, n)| format!("{n} {why}"))
+            .collect();
+        tracing::info!(
             link,
             pulled = report.pulled,
             applied = report.applied.len(),
             retried = report.retried,
             dead = report.dead,
-            "cycle done"
+            skipped = %skipped.join(", "),
+            "cycle: {} pulled, {} applied, {} retrying, {} dead{}",
+            report.pulled,
+            report.applied.len(),
+            report.retried,
+            report.dead,
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(", left alone: {}", skipped.join(", "))
+            }
         );
     }
 }
@@ -138,15 +164,18 @@ impl LinkTask {
             if !self.wait_until(*due).await {
                 return None;
             }
-            let (config, link, plugins, endpoints) = (
+            let (config, link, plugins, endpoints, live) = (
                 self.config.clone(),
                 self.link.clone(),
                 self.plugins.clone(),
                 self.endpoints.clone(),
+                self.live.clone(),
             );
             let result = tokio::task::spawn_blocking(move || {
                 let shop = endpoints.get(&config, &plugins, &link.shop)?;
                 let erp = endpoints.get(&config, &plugins, &link.erp)?;
+                live.set_endpoint(shop.clone());
+                live.set_endpoint(erp.clone());
                 plan_link(&config, &link, shop, erp)
             })
             .await;
@@ -211,6 +240,8 @@ impl LinkTask {
                 let (store, cancel) = (self.store.clone(), self.cancel.clone());
                 let want_pending = first;
                 let result = tokio::task::spawn_blocking(move || {
+                    // Whatever is logged during the cycle (plugins included) names the link.
+                    let _span = tracing::info_span!("link", link = %p.link.name).entered();
                     let lease = match store.lease(&p.link.name) {
                         Ok(l) => l,
                         Err(e) => {
