@@ -59,6 +59,7 @@ fn the_debian_package_installs_binary_plugins_config_unit_and_a_user() {
         "./etc/orderlink/mapping.toml",
         "/systemd/system/orderlink.service",
         "./usr/share/doc/orderlink/README.md",
+        "./usr/share/doc/orderlink/enova365-addon.md",
     ] {
         assert!(
             listing.contains(path),
