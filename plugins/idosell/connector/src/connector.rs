@@ -303,6 +303,31 @@ impl IdoSellConnector {
         }
     }
 
+    /// Runs one search of the feed or the listing: its well-formed entries (an order with a
+    /// serial number), and the `(serial, date)` pairs the paging works on, `date` being the
+    /// entry's change or add date.
+    async fn search_window(
+        &self,
+        search: Search<'_>,
+        date: fn(&OrderEntry) -> Option<Stamp>,
+    ) -> Result<(Vec<OrderEntry>, feed::Answer), ConnectorError> {
+        let (answer, _) = self.search(search.body()).await?;
+        let total = answer.as_ref().and_then(|a| a.total);
+        let entries: Vec<OrderEntry> = answer
+            .map(|a| {
+                a.results
+                    .into_iter()
+                    .filter(|e| !e.is_error() && e.serial.is_some())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let orders = entries
+            .iter()
+            .map(|e| (e.serial.unwrap_or_default(), date(e)))
+            .collect();
+        Ok((entries, feed::Answer { orders, total }))
+    }
+
     /// The change date of an answer's order.
     fn changed(entry: &OrderEntry) -> Option<Stamp> {
         entry
@@ -372,23 +397,7 @@ impl IdoSellConnector {
                 limit,
                 ..Search::default()
             };
-            let (answer, _) = self.search(search.body()).await?;
-            let entries: Vec<&OrderEntry> = answer
-                .as_ref()
-                .map(|a| {
-                    a.results
-                        .iter()
-                        .filter(|e| !e.is_error() && e.serial.is_some())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let found = feed::Answer {
-                orders: entries
-                    .iter()
-                    .map(|e| (e.serial.unwrap_or_default(), Self::changed(e)))
-                    .collect(),
-                total: answer.as_ref().and_then(|a| a.total),
-            };
+            let (entries, found) = self.search_window(search, Self::changed).await?;
             if found
                 .orders
                 .iter()
@@ -427,7 +436,7 @@ impl IdoSellConnector {
             let orders: Vec<OrderState> = step
                 .hand
                 .iter()
-                .filter_map(|i| self.state_of(entries[*i], &custom))
+                .filter_map(|i| self.state_of(&entries[*i], &custom))
                 .collect();
             self.remember(orders.iter().map(|o| (o.key.as_str(), o.status.as_str())));
             tracing::debug!(
@@ -544,23 +553,7 @@ impl IdoSellConnector {
                 limit,
                 ..Search::default()
             };
-            let (answer, _) = self.search(search.body()).await?;
-            let entries: Vec<&OrderEntry> = answer
-                .as_ref()
-                .map(|a| {
-                    a.results
-                        .iter()
-                        .filter(|e| !e.is_error() && e.serial.is_some())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let found = feed::Answer {
-                orders: entries
-                    .iter()
-                    .map(|e| (e.serial.unwrap_or_default(), Self::added(e)))
-                    .collect(),
-                total: answer.as_ref().and_then(|a| a.total),
-            };
+            let (entries, found) = self.search_window(search, Self::added).await?;
             let step = match strategy {
                 Strategy::Sorted(name) => {
                     if !found.ascending() {
@@ -587,7 +580,7 @@ impl IdoSellConnector {
             let orders: Vec<OrderState> = step
                 .hand
                 .iter()
-                .filter_map(|i| self.state_of(entries[*i], &custom))
+                .filter_map(|i| self.state_of(&entries[*i], &custom))
                 .collect();
             let total = match strategy {
                 Strategy::Sorted(_) if lo == 1 && since.is_none() => found.total,
