@@ -17,11 +17,11 @@
 //!
 //! `cargo bench -p orderlink --bench store [-- ORDERS]`
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use orderlink::config::Config;
@@ -43,21 +43,37 @@ fn thread_cpu() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// A store that adds up the thread CPU time spent inside the store it wraps.
+/// A store that adds up the thread CPU time spent inside the store it wraps, in all and by
+/// method.
 struct Timed {
     inner: SqliteStore,
     cpu_ns: AtomicU64,
     calls: AtomicU64,
+    by_method: Mutex<BTreeMap<&'static str, (Duration, u64)>>,
 }
 
 impl Timed {
-    fn time<T>(&self, f: impl FnOnce(&SqliteStore) -> T) -> T {
+    fn new(inner: SqliteStore) -> Self {
+        Timed {
+            inner,
+            cpu_ns: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            by_method: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn time<T>(&self, method: &'static str, f: impl FnOnce(&SqliteStore) -> T) -> T {
         let t = thread_cpu();
         let out = f(&self.inner);
         let spent = thread_cpu().saturating_sub(t);
         self.cpu_ns
             .fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
         self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut m) = self.by_method.lock() {
+            let e = m.entry(method).or_default();
+            e.0 += spent;
+            e.1 += 1;
+        }
         out
     }
 }
@@ -66,13 +82,13 @@ type R<T> = Result<T, StoreError>;
 
 impl StateStore for Timed {
     fn lease(&self, link: &str) -> R<Lease> {
-        self.time(|s| s.lease(link))
+        self.time("lease", |s| s.lease(link))
     }
     fn cursor(&self, link: &str, side: Side) -> R<Option<String>> {
-        self.time(|s| s.cursor(link, side))
+        self.time("cursor", |s| s.cursor(link, side))
     }
     fn orders(&self, link: &str, keys: &[String]) -> R<HashMap<String, OrderRow>> {
-        self.time(|s| s.orders(link, keys))
+        self.time("orders", |s| s.orders(link, keys))
     }
     fn pending_into(
         &self,
@@ -80,7 +96,7 @@ impl StateStore for Timed {
         target: Side,
         keys: &[String],
     ) -> R<HashMap<String, OutboxEntry>> {
-        self.time(|s| s.pending_into(link, target, keys))
+        self.time("pending_into", |s| s.pending_into(link, target, keys))
     }
     fn last_decisions(
         &self,
@@ -88,49 +104,49 @@ impl StateStore for Timed {
         target: Side,
         keys: &[String],
     ) -> R<HashMap<String, AuditEntry>> {
-        self.time(|s| s.last_decisions(link, target, keys))
+        self.time("last_decisions", |s| s.last_decisions(link, target, keys))
     }
     fn commit_page(&self, lease: &Lease, page: &PageCommit<'_>) -> R<()> {
-        self.time(|s| s.commit_page(lease, page))
+        self.time("commit_page", |s| s.commit_page(lease, page))
     }
     fn due_outbox(&self, link: &str, target: Side, limit: u32) -> R<Vec<OutboxEntry>> {
-        self.time(|s| s.due_outbox(link, target, limit))
+        self.time("due_outbox", |s| s.due_outbox(link, target, limit))
     }
     fn record_outcomes(&self, lease: &Lease, outcomes: &[OutboxUpdate]) -> R<()> {
-        self.time(|s| s.record_outcomes(lease, outcomes))
+        self.time("record_outcomes", |s| s.record_outcomes(lease, outcomes))
     }
     fn record_cycle(&self, lease: &Lease, cycle: &CycleRecord) -> R<()> {
-        self.time(|s| s.record_cycle(lease, cycle))
+        self.time("record_cycle", |s| s.record_cycle(lease, cycle))
     }
     fn checkpoint(&self) -> R<()> {
-        self.time(|s| s.checkpoint())
+        self.time("checkpoint", |s| s.checkpoint())
     }
     fn pending_summary(&self, link: &str) -> R<(u64, Option<String>)> {
-        self.time(|s| s.pending_summary(link))
+        self.time("pending_summary", |s| s.pending_summary(link))
     }
     fn stats(&self, links: &[String]) -> R<HashMap<String, LinkStats>> {
-        self.time(|s| s.stats(links))
+        self.time("stats", |s| s.stats(links))
     }
     fn dead_letters(&self, link: Option<&str>) -> R<Vec<DeadLetter>> {
-        self.time(|s| s.dead_letters(link))
+        self.time("dead_letters", |s| s.dead_letters(link))
     }
     fn retry_dead_letters(&self, ids: &[i64]) -> R<Vec<i64>> {
-        self.time(|s| s.retry_dead_letters(ids))
+        self.time("retry_dead_letters", |s| s.retry_dead_letters(ids))
     }
     fn discard_dead_letters(&self, ids: &[i64]) -> R<Vec<i64>> {
-        self.time(|s| s.discard_dead_letters(ids))
+        self.time("discard_dead_letters", |s| s.discard_dead_letters(ids))
     }
     fn history(&self, key: &str, link: Option<&str>) -> R<Vec<AuditEntry>> {
-        self.time(|s| s.history(key, link))
+        self.time("history", |s| s.history(key, link))
     }
     fn known_order(&self, key: &str, link: Option<&str>) -> R<Vec<KnownOrder>> {
-        self.time(|s| s.known_order(key, link))
+        self.time("known_order", |s| s.known_order(key, link))
     }
     fn known_keys(&self, link: &str) -> R<Vec<String>> {
-        self.time(|s| s.known_keys(link))
+        self.time("known_keys", |s| s.known_keys(link))
     }
     fn outbox_list(&self, link: Option<&str>, key: Option<&str>) -> R<Vec<PendingWrite>> {
-        self.time(|s| s.outbox_list(link, key))
+        self.time("outbox_list", |s| s.outbox_list(link, key))
     }
     fn queue_writes(
         &self,
@@ -139,31 +155,35 @@ impl StateStore for Timed {
         drop_pending: &[(Side, String)],
         audit: &[AuditEntry],
     ) -> R<()> {
-        self.time(|s| s.queue_writes(lease, outbox, drop_pending, audit))
+        self.time("queue_writes", |s| {
+            s.queue_writes(lease, outbox, drop_pending, audit)
+        })
     }
     fn commit_orders(&self, lease: &Lease, page: &PageCommit<'_>) -> R<()> {
-        self.time(|s| s.commit_orders(lease, page))
+        self.time("commit_orders", |s| s.commit_orders(lease, page))
     }
     fn record_audit(&self, lease: &Lease, audit: &[AuditEntry]) -> R<()> {
-        self.time(|s| s.record_audit(lease, audit))
+        self.time("record_audit", |s| s.record_audit(lease, audit))
     }
     fn prune_audit(&self, before: &str) -> R<usize> {
-        self.time(|s| s.prune_audit(before))
+        self.time("prune_audit", |s| s.prune_audit(before))
     }
     fn oldest_audit(&self) -> R<Option<String>> {
-        self.time(|s| s.oldest_audit())
+        self.time("oldest_audit", |s| s.oldest_audit())
     }
     fn checkpoint_at_or_before(&self, link: &str, side: Side, at_ms: i64) -> R<Option<Checkpoint>> {
-        self.time(|s| s.checkpoint_at_or_before(link, side, at_ms))
+        self.time("checkpoint_at_or_before", |s| {
+            s.checkpoint_at_or_before(link, side, at_ms)
+        })
     }
     fn first_checkpoint(&self, link: &str, side: Side) -> R<Option<Checkpoint>> {
-        self.time(|s| s.first_checkpoint(link, side))
+        self.time("first_checkpoint", |s| s.first_checkpoint(link, side))
     }
     fn cursor_saved_at(&self, link: &str, side: Side) -> R<Option<String>> {
-        self.time(|s| s.cursor_saved_at(link, side))
+        self.time("cursor_saved_at", |s| s.cursor_saved_at(link, side))
     }
     fn set_cursor(&self, lease: &Lease, side: Side, cursor: Option<&str>) -> R<()> {
-        self.time(|s| s.set_cursor(lease, side, cursor))
+        self.time("set_cursor", |s| s.set_cursor(lease, side, cursor))
     }
 }
 
@@ -205,6 +225,7 @@ struct SyncFigures {
     cycles: usize,
     transactions: u64,
     calls: u64,
+    by_method: BTreeMap<&'static str, (Duration, u64)>,
     store_cpu: Duration,
     cycle_cpu: Duration,
     wall: Duration,
@@ -222,11 +243,7 @@ fn first_sync(dir: &Path, orders: usize, sync: bool) -> Option<SyncFigures> {
         _ => panic!("endpoint {name} not connected"),
     };
     let plan = plan_link(&config, link, ep(&link.shop), ep(&link.erp)).expect("plan");
-    let store = Timed {
-        inner: SqliteStore::open(&config.store, OpenMode::Own).expect("store"),
-        cpu_ns: AtomicU64::new(0),
-        calls: AtomicU64::new(0),
-    };
+    let store = Timed::new(SqliteStore::open(&config.store, OpenMode::Own).expect("store"));
     let lease = store.lease(&link.name).expect("lease");
     if !sync {
         // Leave without closing the store (see the fsync count).
@@ -250,6 +267,11 @@ fn first_sync(dir: &Path, orders: usize, sync: bool) -> Option<SyncFigures> {
         cycles,
         transactions: store.inner.commits() - c0,
         calls: store.calls.load(Ordering::Relaxed),
+        by_method: store
+            .by_method
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default(),
         store_cpu: Duration::from_nanos(store.cpu_ns.load(Ordering::Relaxed)),
         cycle_cpu: thread_cpu() - t0,
         wall: w0.elapsed(),
@@ -365,6 +387,22 @@ fn main() {
         f.store_cpu.as_secs_f64() / f.cycle_cpu.as_secs_f64().max(1e-9) * 100.0,
         per_10k(f.cycle_cpu.as_secs_f64() * 1000.0, f.applied),
         per_10k(f.transactions as f64, f.applied),
+    );
+    let mut methods: Vec<_> = f.by_method.iter().collect();
+    methods.sort_by_key(|(_, (d, _))| std::cmp::Reverse(*d));
+    let top: Vec<String> = methods
+        .iter()
+        .take(6)
+        .map(|(name, (d, n))| {
+            format!(
+                "{name} {:.0} ms/{n}",
+                per_10k(d.as_secs_f64() * 1000.0, f.applied)
+            )
+        })
+        .collect();
+    println!(
+        "  store CPU by call, per 10,000 writes (ms/calls): {}",
+        top.join(", ")
     );
     match (
         fsyncs_of_child(orders, "setup"),
