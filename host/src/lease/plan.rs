@@ -88,11 +88,8 @@ pub fn plan(view: &LeaseView<'_>) -> Vec<LeaseAction> {
         .iter()
         .map(|(l, w)| (l.as_str(), (*w).max(1)))
         .collect();
-    let rows: BTreeMap<&str, &LeaseRow> = view
-        .leases
-        .iter()
-        .map(|r| (r.link.as_str(), r))
-        .collect();
+    let rows: BTreeMap<&str, &LeaseRow> =
+        view.leases.iter().map(|r| (r.link.as_str(), r)).collect();
     let mut mine: Vec<&LeaseRow> = view
         .leases
         .iter()
@@ -247,14 +244,20 @@ mod tests {
             leases: &[],
             stopping: false,
         });
-        assert_eq!(count(&actions, |a| matches!(a, LeaseAction::Acquire { .. })), 10);
+        assert_eq!(
+            count(&actions, |a| matches!(a, LeaseAction::Acquire { .. })),
+            10
+        );
     }
 
     #[test]
     fn expired_leases_of_a_dead_host_are_picked_up_with_their_epoch() {
         let links = links(2);
         let hosts = hosts(&["a"]);
-        let leases = vec![row("l00", Some("dead"), 7, -1), row("l01", Some("a"), 3, 20)];
+        let leases = vec![
+            row("l00", Some("dead"), 7, -1),
+            row("l01", Some("a"), 3, 20),
+        ];
         let actions = plan(&LeaseView {
             now: t(0),
             me: "a",
@@ -304,8 +307,14 @@ mod tests {
             leases: &leases,
             stopping: false,
         });
-        assert_eq!(count(&actions, |a| matches!(a, LeaseAction::Release { .. })), 2);
-        assert_eq!(count(&actions, |a| matches!(a, LeaseAction::Renew { .. })), 2);
+        assert_eq!(
+            count(&actions, |a| matches!(a, LeaseAction::Release { .. })),
+            2
+        );
+        assert_eq!(
+            count(&actions, |a| matches!(a, LeaseAction::Renew { .. })),
+            2
+        );
     }
 
     #[test]
@@ -369,7 +378,10 @@ mod tests {
             leases: &leases,
             stopping: false,
         });
-        assert_eq!(count(&actions, |a| matches!(a, LeaseAction::Acquire { .. })), 3);
+        assert_eq!(
+            count(&actions, |a| matches!(a, LeaseAction::Acquire { .. })),
+            3
+        );
     }
 
     #[test]

@@ -16,15 +16,17 @@
 //!   anything else happens, and left untouched.
 
 mod error;
+pub mod postgres;
 mod records;
 pub mod sqlite;
 
 use std::collections::HashMap;
 
 pub use error::StoreError;
+pub use postgres::PostgresStore;
 pub use records::{
-    cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkStats,
-    OrderRow, OutboxEntry, PageCommit, SeenOrder, WriteOutcome,
+    cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkOwner,
+    LinkStats, OrderRow, OutboxEntry, PageCommit, SeenOrder, WriteOutcome,
 };
 pub use sqlite::SqliteStore;
 
@@ -35,6 +37,33 @@ use crate::config::Side;
 pub trait StateStore: Send + Sync {
     /// Takes ownership of a link's state for this process; writes then carry the lease.
     fn lease(&self, link: &str) -> Result<Lease, StoreError>;
+
+    /// Which of `links` (name, weight) this process may run now. A store shared by several
+    /// hosts takes, renews and gives up leases so that live hosts share the links evenly, and
+    /// with `stopping` gives every lease back at once; called at start and then every third of
+    /// the lease period. A single-host store holds every link, at epoch 0.
+    fn coordinate(
+        &self,
+        links: &[(String, u32)],
+        stopping: bool,
+    ) -> Result<Vec<Lease>, StoreError> {
+        if stopping {
+            return Ok(Vec::new());
+        }
+        links.iter().map(|(l, _)| self.lease(l)).collect()
+    }
+
+    /// Whether `lease` is still held with at least `margin` to spare: checked before each batch
+    /// of writes to a shop or ERP. Always true on a single-host store.
+    fn lease_valid_for(&self, lease: &Lease, margin: std::time::Duration) -> bool {
+        let _ = (lease, margin);
+        true
+    }
+
+    /// Who owns each leased link (several hosts sharing a store); empty on a single-host store.
+    fn owners(&self) -> Result<HashMap<String, LinkOwner>, StoreError> {
+        Ok(HashMap::new())
+    }
 
     /// The saved cursor of a link's feed from one side.
     fn cursor(&self, link: &str, side: Side) -> Result<Option<String>, StoreError>;

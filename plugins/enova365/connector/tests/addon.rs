@@ -22,12 +22,15 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn run(program: &str, args: &[&std::ffi::OsStr]) -> String {
-    let output = Command::new(program).args(args).output().unwrap_or_else(|e| {
-        panic!(
-            "cannot run {program} ({e}): install Mono with \
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {program} ({e}): install Mono with \
              `apt-get update && apt-get install -y mono-mcs mono-runtime` (.ci/run does)"
-        )
-    });
+            )
+        });
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
