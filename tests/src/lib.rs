@@ -4,6 +4,7 @@
 //!
 //! Tests assume `cargo build --workspace` ran first (the project's test command does it).
 
+pub mod cluster;
 pub mod external;
 pub mod orderlink;
 pub mod plugin_dir;
