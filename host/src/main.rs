@@ -4,31 +4,31 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use orderlink::cli::{self, BadInput, Cli, EXIT_BAD_INPUT, EXIT_FAILURE};
+use orderlink::cli::{self, BadInput, Cli, Command, EXIT_BAD_INPUT, EXIT_FAILURE};
+use orderlink::logging::{self, LogOptions};
 use orderlink::store::StoreError;
 use orderlink_plugin_api::{ConnectorError, ErrorKind};
-use tracing_subscriber::EnvFilter;
 
-fn init_logging(cli: &Cli) {
-    let filter = cli
-        .log
-        .as_deref()
-        .map(EnvFilter::new)
-        .or_else(|| EnvFilter::try_from_default_env().ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if cli.log_json {
-        builder.json().init();
-    } else {
-        builder.init();
+/// Lets a closed stdout (`orderlink ... | head`) end the process quietly, as it does other
+/// Unix tools, instead of a panic in `println!`. Not for `run`: a restarted log reader must not
+/// stop the service.
+fn exit_quietly_on_closed_pipe() {
+    // SAFETY: restoring a signal's default disposition at start, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli);
+    if !matches!(cli.command, Command::Run { .. }) {
+        exit_quietly_on_closed_pipe();
+    }
+    logging::init(&LogOptions {
+        filter: cli.log.clone(),
+        json: cli.log_json,
+        color: cli.color,
+    });
     match cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use orderlink::config::Side;
+use orderlink::domain::Side;
 use orderlink::store::postgres::{PgOptions, PostgresStore};
-use orderlink::store::{OutboxEntry, PageCommit, SeenOrder, StateStore, StoreError, WriteOutcome};
+use orderlink::store::{OutboxEntry, OutboxUpdate, PageCommit, SeenOrder, StateStore, StoreError};
 use orderlink_e2e::postgres::{PgServer, PG_PASSWORD};
 
 fn open(pg: &PgServer, db: &str, host: &str, lease: Duration) -> PostgresStore {
@@ -81,9 +81,9 @@ fn a_page_its_writes_and_their_outcomes_round_trip() {
     assert_eq!(orders.len(), 2);
     assert_eq!(orders["1"].erp_status.as_deref(), Some("Zaakceptowany"));
     let pending = store
-        .pending_for("main", Side::Shop, &["1".into(), "2".into()])
+        .pending_into("main", Side::Shop, &["1".into(), "2".into()])
         .unwrap();
-    assert_eq!(pending["2"], "packed");
+    assert_eq!(pending["2"].status, "packed");
 
     let due = store.due_outbox("main", Side::Shop, 10).unwrap();
     assert_eq!(due.len(), 2);
@@ -91,11 +91,11 @@ fn a_page_its_writes_and_their_outcomes_round_trip() {
         .record_outcomes(
             lease,
             &[
-                WriteOutcome::Done {
+                OutboxUpdate::Done {
                     entry: due[0].clone(),
                     changed: true,
                 },
-                WriteOutcome::Dead {
+                OutboxUpdate::Dead {
                     entry: due[1].clone(),
                     code: "refused".into(),
                     reason: "no such order".into(),

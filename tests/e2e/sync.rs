@@ -34,7 +34,8 @@ fn open_keys(sims: &SimPair, n: usize) -> Vec<String> {
 fn history(env: &SyncEnv, key: &str) -> Vec<Value> {
     let out = env.orderlink(&["history", "--order", key, "--json"]);
     assert!(out.status.success(), "{}", text(&out));
-    serde_json::from_slice(&out.stdout).unwrap_or_default()
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["decisions"].as_array().cloned().unwrap_or_default()
 }
 
 #[test]
@@ -72,6 +73,7 @@ fn shop_changes_reach_the_erp_and_unlisted_statuses_leave_it_alone() {
     std::thread::sleep(Duration::from_millis(1100));
     env.sims.set_shop_status(a, "on_order");
     env.sims.set_shop_status(b, "suspended");
+    env.settle_shop();
     let out = env.sync_once();
     assert_eq!(env.sims.erp_status(a), "Potwierdzony", "{out}");
     assert_eq!(
@@ -98,6 +100,23 @@ fn an_invoiced_order_is_left_alone_under_unfulfilled_scope() {
     assert_eq!(env.sims.shop_status(inv), "on_order", "invoiced: {out}");
     assert_eq!(env.sims.shop_status(open), "packed", "{out}");
     assert!(out.contains("out of scope: fulfilled"), "{out}");
+    // Each decision is on record, with both sides' statuses.
+    env.sims.set_erp_status(inv, "Niepotwierdzony");
+    env.sync_once();
+    env.sims.set_erp_status(inv, "Zaakceptowany");
+    env.sync_once();
+    let h = history(&env, inv);
+    let skips: Vec<&Value> = h
+        .iter()
+        .filter(|e| e["action"] == "skipped: out of scope: fulfilled")
+        .collect();
+    assert!(!skips.is_empty(), "{h:?}");
+    assert!(
+        skips
+            .iter()
+            .any(|e| e["why"].as_str().unwrap_or("").contains("Zaakceptowany")),
+        "{h:?}"
+    );
 }
 
 #[test]
@@ -230,6 +249,7 @@ fn both_directions_without_ping_pong_and_the_conflict_rule() {
     env.sims.set_erp_status(b, "Zaakceptowany");
     // Both sides of c change before the next cycle: the ERP wins by default.
     let (shop_c, erp_c) = conflicting_changes(&env.sims, c);
+    env.settle_shop();
     env.sync_once();
     assert_eq!(env.sims.erp_status(a), "Potwierdzony");
     assert_eq!(env.sims.shop_status(b), "packed");
@@ -268,6 +288,7 @@ fn the_shop_wins_a_conflict_when_configured() {
     let c = open_keys(&env.sims, 20)[0].clone();
     std::thread::sleep(Duration::from_millis(1100));
     let (shop_c, erp_c) = conflicting_changes(&env.sims, &c);
+    env.settle_shop();
     env.sync_once();
     assert_eq!(env.sims.shop_status(&c), shop_c);
     assert_eq!(
@@ -302,6 +323,7 @@ fn a_refused_write_becomes_a_dead_letter_that_can_be_retried_or_discarded() {
     env.sims.erp_action(&k, "cancel");
     std::thread::sleep(Duration::from_millis(1100));
     env.sims.set_shop_status(&k, "on_order");
+    env.settle_shop();
     let sync = env.sync_once();
     let out = env.orderlink(&["dead-letters", "list", "--json"]);
     let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
@@ -473,20 +495,37 @@ fn two_links_one_shop_down_the_other_keeps_syncing_and_sigterm_exits_0() {
         "packed",
         "link b kept syncing while shop a is down"
     );
+    // `status` reads the store while `run` holds it: link a reports its dead shop (once its
+    // cycle has tried to reach it), link b no error.
+    let status_json = || {
+        let out = orderlink_e2e::sims::orderlink(
+            dir.path(),
+            &[
+                "status",
+                "--json",
+                "--config",
+                &config.display().to_string(),
+            ],
+            &SyncEnv::secrets(),
+        );
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap_or_default()
+    };
+    let a_error = |links: &[Value]| {
+        links
+            .iter()
+            .find(|l| l["link"] == "a")
+            .and_then(|l| l["last_error"].as_str())
+            .is_some_and(|e| e.contains("shop_a"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut links = status_json();
+    while !a_error(&links) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        links = status_json();
+    }
     terminate(&child);
     let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status.code(), Some(0));
-    let out = orderlink_e2e::sims::orderlink(
-        dir.path(),
-        &[
-            "status",
-            "--json",
-            "--config",
-            &config.display().to_string(),
-        ],
-        &SyncEnv::secrets(),
-    );
-    let links: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
     let by_name = |n: &str| {
         links
             .iter()

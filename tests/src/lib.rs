@@ -6,10 +6,13 @@
 
 pub mod cluster;
 pub mod external;
+pub mod memory_links;
 pub mod orderlink;
 pub mod plugin_dir;
 pub mod postgres;
+pub mod running;
 pub mod sims;
+pub mod storm;
 pub mod sync_env;
 
 use std::path::PathBuf;

@@ -12,10 +12,11 @@ pub fn binary() -> PathBuf {
 }
 
 /// A command for the `orderlink` binary, isolated from the caller's environment: no default
-/// plugin directory, no log filter, no colours.
+/// plugin directory, no default config, no log filter, no colours.
 pub fn command() -> Command {
     let mut cmd = Command::new(binary());
     cmd.env_remove("ORDERLINK_PLUGIN_DIR")
+        .env_remove("ORDERLINK_CONFIG")
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1");
     cmd

@@ -11,7 +11,8 @@ use crate::sims::{orderlink, plugin_dir, SimProcess};
 
 /// The API key the IdoSell simulator accepts in these setups.
 pub const SHOP_KEY: &str = "test-shop-key-123";
-/// The enova365 operator password in these setups.
+/// The enova365 secret in these setups: the application token of the Dynamic WebAPI (and the
+/// operator's password, should a test switch to MethodInvoker).
 pub const ERP_PASSWORD: &str = "test-erp-pass-456";
 
 /// The mapping most tests use.
@@ -53,6 +54,8 @@ impl SimPair {
                 "--operator",
                 "Administrator",
                 "--password",
+                ERP_PASSWORD,
+                "--app-token",
                 ERP_PASSWORD,
             ],
         );
@@ -110,6 +113,19 @@ impl SimPair {
         );
     }
 
+    /// Keys (of `1..=n`) of ZOs with no sales document yet, not cancelled or locked.
+    pub fn open_keys(&self, n: usize) -> Vec<String> {
+        (1..=n)
+            .map(|k| k.to_string())
+            .filter(|k| {
+                let zo = self.erp.get(&format!("/_sim/documents/by-obcy/{k}"));
+                zo.get("Zrealizowane").and_then(Value::as_bool) == Some(false)
+                    && zo.get("Stan").and_then(Value::as_str) != Some("Anulowany")
+                    && zo.get("Stan").and_then(Value::as_str) != Some("Zablokowany")
+            })
+            .collect()
+    }
+
     /// Total API requests each simulator has served (control calls excluded).
     pub fn request_counts(&self) -> (u64, u64) {
         let total = |v: Value| v.get("total").and_then(Value::as_u64).unwrap_or(0);
@@ -121,6 +137,12 @@ impl SimPair {
 
     /// The endpoints section of a config for this pair, named `shop` and `erp`.
     pub fn endpoints_toml(&self, shop_name: &str, erp_name: &str) -> String {
+        self.endpoints_toml_with(shop_name, erp_name, "")
+    }
+
+    /// The endpoints section with `extra` lines (e.g. `timeout_secs = 1`) in both connector
+    /// configs.
+    pub fn endpoints_toml_with(&self, shop_name: &str, erp_name: &str, extra: &str) -> String {
         format!(
             r#"
 [endpoints.{shop_name}]
@@ -130,14 +152,15 @@ url = "{}"
 api_key = "${{env:ORDERLINK_TEST_SHOP_KEY}}"
 api_version = 6
 requests_per_second = 1000
+{extra}
 
 [endpoints.{erp_name}]
 connector = "enova365"
 [endpoints.{erp_name}.config]
 url = "{}"
-database = "Firma"
+application_token = "${{env:ORDERLINK_TEST_ERP_PASSWORD}}"
 operator = "Administrator"
-password = "${{env:ORDERLINK_TEST_ERP_PASSWORD}}"
+{extra}
 "#,
             self.shop.url, self.erp.url
         )
@@ -157,6 +180,11 @@ pub struct SyncEnv {
 impl SyncEnv {
     /// Sims with `n` orders, one link `main` whose table body is `link_body` (direction, scope...).
     pub fn new(n: usize, link_body: &str, mapping: &str) -> SyncEnv {
+        SyncEnv::with_endpoint_lines(n, link_body, mapping, "")
+    }
+
+    /// Like [`SyncEnv::new`], with `extra` lines in both connector configs.
+    pub fn with_endpoint_lines(n: usize, link_body: &str, mapping: &str, extra: &str) -> SyncEnv {
         let sims = SimPair::start(n, 7);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
         std::fs::write(dir.path().join("mapping.toml"), mapping).unwrap_or_else(|e| panic!("{e}"));
@@ -164,7 +192,7 @@ impl SyncEnv {
         let text = format!(
             "[store]\npath = \"state.sqlite\"\n\n[plugins]\ndirs = [\"{}\"]\n{}\n[links.main]\nshop = \"shop\"\nerp = \"erp\"\nmapping = \"mapping.toml\"\npoll_interval = \"200ms\"\n{link_body}\n",
             plugin_dir().display(),
-            sims.endpoints_toml("shop", "erp"),
+            sims.endpoints_toml_with("shop", "erp", extra),
         );
         std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
         SyncEnv { dir, sims, config }
@@ -184,6 +212,71 @@ impl SyncEnv {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--config", &config]);
         orderlink(self.dir.path(), &all, &Self::secrets())
+    }
+
+    /// With a `to_erp` link and `n` orders: makes the ERP refuse an order's next write for good
+    /// (its ZO is cancelled after the first sync) and runs `sync --once` with `args` so that
+    /// the write becomes a dead letter. Returns the order key and that run.
+    pub fn make_dead_letter(&self, n: usize, args: &[&str]) -> (String, Output) {
+        self.sync_once();
+        let key = self.sims.open_keys(n)[0].clone();
+        self.sims.set_erp_status(&key, "Niepotwierdzony");
+        self.sims.erp_action(&key, "cancel");
+        // The shop's change feed has one-second resolution.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        self.sims.set_shop_status(&key, "on_order");
+        self.settle_shop();
+        let mut all = args.to_vec();
+        all.extend(["sync", "--once"]);
+        (key, self.orderlink(&all))
+    }
+
+    /// Runs `orderlink <args> --json --config <config>`, asserting it exits 0; returns the JSON
+    /// it printed.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.orderlink(&all);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "orderlink {all:?} failed ({:?}):\n{stdout}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("orderlink {all:?} printed no JSON ({e}):\n{stdout}"))
+    }
+
+    /// Runs `orderlink <args> --config <config>`, asserting it exits 0; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.orderlink(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "orderlink {args:?} failed ({:?}):\n{stdout}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    /// Waits until the shop's changes made so far are settled: the IdoSell feed hands a change
+    /// over once the shop's clock is two seconds past its second.
+    pub fn settle_shop(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(3_100));
+    }
+
+    /// `orderlink sync --once`, run again (resuming from its cursor) up to `attempts` times
+    /// while it fails; asserts the last one exits 0 and returns its stdout.
+    pub fn sync_once_retrying(&self, attempts: usize) -> String {
+        for _ in 1..attempts {
+            let out = self.orderlink(&["sync", "--once"]);
+            if out.status.success() {
+                return String::from_utf8_lossy(&out.stdout).into_owned();
+            }
+        }
+        self.sync_once()
     }
 
     /// `orderlink sync --once`, asserting it exits 0; returns stdout.

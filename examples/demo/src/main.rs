@@ -60,7 +60,7 @@ fn main() -> anyhow::Result<()> {
         ("DEMO_SHOP_URL", sims.shop.url.as_str()),
         ("DEMO_ERP_URL", sims.erp.url.as_str()),
         ("DEMO_SHOP_API_KEY", SHOP_KEY),
-        ("DEMO_ERP_PASSWORD", ERP_PASSWORD),
+        ("DEMO_ERP_APP_TOKEN", ERP_PASSWORD),
     ];
     let plugin_dir = orderlink_e2e::sims::plugin_dir();
     let check = Command::new(orderlink_binary())
@@ -94,6 +94,11 @@ fn main() -> anyhow::Result<()> {
     while !stop.load(Ordering::SeqCst) && (seconds == 0 || started.elapsed().as_secs() < seconds) {
         let key = rng.gen_range(1..=orders).to_string();
         if rng.gen_bool(0.5) {
+            // enova365 refuses a new Potwierdzenie on a cancelled or locked ZO: users leave those.
+            let zo = sims.erp.get(&format!("/_sim/documents/by-obcy/{key}"));
+            if !matches!(zo["Stan"].as_str(), Some("Bufor" | "Zatwierdzony")) {
+                continue;
+            }
             let v = ERP_STATUSES[rng.gen_range(0..3)];
             println!("   [ERP user]      ZO for order {key}: Potwierdzenie -> {v}");
             sims.set_erp_status(&key, v);

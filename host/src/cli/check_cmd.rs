@@ -2,10 +2,12 @@
 
 use std::path::Path;
 
-use super::context::{load_config, load_plugins};
+use super::context::{connect_checked, load_config, load_plugins};
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
-use crate::engine::{connect_endpoints, plan_link};
+use crate::engine::plan_link;
 use crate::mapping::MappingFile;
+use crate::store::sqlite::OpenMode;
+use crate::store::SqliteStore;
 
 /// Runs every check and prints one line per endpoint and link.
 pub fn run(config_path: &Path) -> anyhow::Result<u8> {
@@ -26,6 +28,17 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
             }
         }
     }
+    // The store file, if there is one, is judged read-only (never changed) before any network.
+    if config.store.exists() {
+        if let Err(e) = SqliteStore::open(&config.store, OpenMode::Read) {
+            println!("error: {e}");
+            if e.is_bad_input() {
+                bad_input = true;
+            } else {
+                failed = true;
+            }
+        }
+    }
     if bad_input {
         return Ok(EXIT_BAD_INPUT);
     }
@@ -33,14 +46,28 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     for p in &plugins.problems {
         println!("warning: plugin: {}", p.message);
     }
-    let endpoints = connect_endpoints(&config, &plugins);
+    // Config errors first: with any endpoint misconfigured, no endpoint is called.
+    let endpoints = match connect_checked(&config, &plugins) {
+        Ok(endpoints) => endpoints,
+        Err(e) => {
+            for line in e.0.lines() {
+                println!("error: {line}");
+            }
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
     for (name, ep) in &endpoints {
         match ep {
             Ok(ep) => match ep.connector.check() {
-                Ok(r) => println!(
-                    "ok: endpoint `{name}` ({}): {}",
-                    ep.connector_name, r.details
-                ),
+                Ok(r) => {
+                    println!(
+                        "ok: endpoint `{name}` ({}): {}",
+                        ep.connector_name, r.details
+                    );
+                    for f in &r.findings {
+                        println!("  found: {} = {} ({})", f.name, f.value, f.detail);
+                    }
+                }
                 Err(e) => {
                     println!("error: endpoint `{name}` ({}): {e}", ep.connector_name);
                     if e.kind == orderlink_plugin_api::ErrorKind::Config {

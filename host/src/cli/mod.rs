@@ -3,14 +3,24 @@
 pub mod check_cmd;
 pub mod connector_cmd;
 pub mod context;
+pub mod explain_cmd;
+pub mod history_cmd;
 pub mod mapping_cmd;
 pub mod plugins_cmd;
+pub mod reconcile_cmd;
+pub mod resync_cmd;
+pub mod run_cmd;
 pub mod status_cmd;
 pub mod sync_cmd;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+use crate::logging::ColorChoice;
+
+/// The config file used when neither `--config` nor `ORDERLINK_CONFIG` names one.
+pub const DEFAULT_CONFIG: &str = "/etc/orderlink/orderlink.toml";
 
 /// A failure caused by what the user gave (arguments, config, mapping, plugins): exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -32,9 +42,12 @@ pub struct Cli {
     /// Log filter (e.g. `info`, `orderlink=debug`); overrides `RUST_LOG`.
     #[arg(long, global = true)]
     pub log: Option<String>,
-    /// Print logs as JSON lines.
+    /// Print logs as JSON lines (fields as JSON values).
     #[arg(long, global = true)]
     pub log_json: bool,
+    /// Colour the text logs: `auto` (only when stderr is a terminal), `always`, `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -69,13 +82,13 @@ pub enum Command {
     /// Check the config, the mapping, the plugins and that each endpoint answers. Writes nothing.
     Check {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
     },
     /// Run one sync cycle and print what changed (or would change).
     Sync {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// One cycle, then exit (the only mode of `sync`; `run` keeps going).
         #[arg(long)]
@@ -87,16 +100,16 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Keep every enabled link in sync until SIGTERM or Ctrl-C.
+    /// Keep every enabled link in sync until SIGTERM or Ctrl-C; SIGHUP reloads the config.
     Run {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
     },
     /// Per link: enabled, direction, last cycle, changes applied, pending, dead letters, last error.
     Status {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// Print JSON.
         #[arg(long)]
@@ -105,16 +118,17 @@ pub enum Command {
     /// List, retry or discard writes that failed for good.
     DeadLetters {
         /// The config file (before or after the action).
-        #[arg(long, short, global = true)]
-        config: Option<PathBuf>,
+        #[arg(long, short, global = true, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
         /// What to do.
         #[command(subcommand)]
         action: status_cmd::DeadLetterAction,
     },
-    /// The audit trail of one order: every status orderlink wrote or left alone, and why.
+    /// Every decision recorded about one order (written, left alone and why, dead letters), or
+    /// that no link has ever seen it.
     History {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// The order key (e.g. the IdoSell order serial number).
         #[arg(long)]
@@ -122,6 +136,54 @@ pub enum Command {
         /// Only this link.
         #[arg(long)]
         link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read both systems now and say what the next cycle would do with an order, and why.
+    /// Writes nothing.
+    Explain {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The order key.
+        #[arg(long)]
+        order: String,
+        /// The link (needed when there are several).
+        #[arg(long)]
+        link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare every order in the link's scope on both sides and report drift and why; with
+    /// --fix, queue the writes in the outbox.
+    Reconcile {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The link.
+        #[arg(long)]
+        link: String,
+        /// Queue the writes that fix the drift (the next cycle applies them).
+        #[arg(long)]
+        fix: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-read changes from a moment (or given orders) and sync them again; orders already in
+    /// sync are left alone.
+    Resync {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The link.
+        #[arg(long)]
+        link: String,
+        /// What to re-read.
+        #[command(flatten)]
+        what: resync_cmd::ResyncWhat,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -137,14 +199,18 @@ pub enum Command {
 /// `orderlink mapping` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum MappingAction {
-    /// Print each link's mapping tables side by side.
+    /// Print each link's mapping tables side by side, names resolved to codes, and the
+    /// statuses of each side no rule maps.
     Show {
         /// The config file.
-        #[arg(long, short)]
+        #[arg(long, short, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// Only this link.
         #[arg(long)]
         link: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -160,22 +226,36 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             link,
             dry_run,
         } => sync_cmd::sync_once(&config, link.as_deref(), dry_run),
-        Command::Run { config } => sync_cmd::run_forever(&config),
+        Command::Run { config } => run_cmd::run(&config),
         Command::Status { config, json } => status_cmd::status(&config, json),
-        Command::DeadLetters { config, action } => {
-            let config =
-                config.ok_or_else(|| BadInput("dead-letters needs --config FILE".into()))?;
-            status_cmd::dead_letters(&config, &action)
-        }
+        Command::DeadLetters { config, action } => status_cmd::dead_letters(&config, &action),
         Command::History {
             config,
             order,
             link,
             json,
-        } => status_cmd::history(&config, &order, link.as_deref(), json),
+        } => history_cmd::run(&config, &order, link.as_deref(), json),
+        Command::Explain {
+            config,
+            order,
+            link,
+            json,
+        } => explain_cmd::run(&config, &order, link.as_deref(), json),
+        Command::Reconcile {
+            config,
+            link,
+            fix,
+            json,
+        } => reconcile_cmd::run(&config, &link, fix, json),
+        Command::Resync {
+            config,
+            link,
+            what,
+            json,
+        } => resync_cmd::run(&config, &link, &what, json),
         Command::Mapping {
-            action: MappingAction::Show { config, link },
-        } => mapping_cmd::show(&config, link.as_deref()),
+            action: MappingAction::Show { config, link, json },
+        } => mapping_cmd::show(&config, link.as_deref(), json),
     }
 }
 
@@ -183,6 +263,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::path::Path;
 
     #[test]
     fn the_command_line_definition_is_consistent() {
@@ -205,10 +286,7 @@ mod tests {
             let cli = Cli::try_parse_from(args).unwrap();
             assert!(matches!(
                 cli.command,
-                Command::DeadLetters {
-                    config: Some(_),
-                    ..
-                }
+                Command::DeadLetters { config, .. } if config == Path::new("c.toml")
             ));
         }
     }

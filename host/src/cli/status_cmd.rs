@@ -1,5 +1,5 @@
-//! `orderlink status`, `orderlink history` and `orderlink dead-letters`: read (and for dead
-//! letters, edit) the state store. No network.
+//! `orderlink status` and `orderlink dead-letters`: read (and for dead letters, edit) the state
+//! store. No network.
 
 use std::path::Path;
 
@@ -68,47 +68,6 @@ pub fn status(config_path: &Path, as_json: bool) -> anyhow::Result<u8> {
             s.pending.to_string(),
             s.dead_letters.to_string(),
             s.last_error.unwrap_or_default(),
-        ]);
-    }
-    println!("{t}");
-    Ok(EXIT_OK)
-}
-
-/// The audit trail of one order.
-pub fn history(
-    config_path: &Path,
-    key: &str,
-    link: Option<&str>,
-    as_json: bool,
-) -> anyhow::Result<u8> {
-    let config = load_config(config_path)?;
-    let store = SqliteStore::open(&config.store, OpenMode::Read)?;
-    let entries = store.history(key, link)?;
-    if as_json {
-        let v: Vec<_> = entries
-            .iter()
-            .map(|a| {
-                json!({"at": a.at, "link": a.link, "key": a.key, "target": a.target,
-                "from": a.from_status, "to": a.to_status, "action": a.action, "why": a.why})
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(EXIT_OK);
-    }
-    if entries.is_empty() {
-        println!("no history for order {key}");
-        return Ok(EXIT_OK);
-    }
-    let mut t = table(&["WHEN", "LINK", "SIDE", "FROM", "TO", "WHAT", "WHY"]);
-    for a in entries {
-        t.add_row(vec![
-            a.at,
-            a.link,
-            a.target,
-            a.from_status.unwrap_or_default(),
-            a.to_status,
-            a.action,
-            a.why,
         ]);
     }
     println!("{t}");

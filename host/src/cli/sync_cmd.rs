@@ -2,16 +2,30 @@
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
-use super::context::{load_config, load_plugins};
+use super::context::{check_mappings, connect_checked, load_config, load_plugins};
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
+use crate::engine::cycle::CycleReport;
 use crate::engine::plan::{Endpoints, LinkPlan};
-use crate::engine::runner::run_link;
-use crate::engine::{connect_endpoints, plan_link, run_cycle};
+use crate::engine::{plan_link, run_cycle};
 use crate::store::sqlite::OpenMode;
 use crate::store::{SqliteStore, StateStore};
+
+/// Adds a later cycle's report to an earlier one's.
+fn absorb(total: &mut CycleReport, next: CycleReport) {
+    total.pulled += next.pulled;
+    total.queued.extend(next.queued);
+    total.applied.extend(next.applied);
+    for (why, n) in next.skipped {
+        *total.skipped.entry(why).or_default() += n;
+    }
+    total.retried += next.retried;
+    total.dead += next.dead;
+    total.error = next.error;
+    total.more = next.more;
+    total.poll_after = next.poll_after;
+}
 
 /// A link and its plan, or why it cannot run now.
 type PlannedLink = (Link, Result<LinkPlan, String>);
@@ -71,21 +85,31 @@ fn chosen<'a>(config: &'a Config, only: Option<&str>) -> Result<Vec<&'a Link>, B
 pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let links = chosen(&config, link)?;
-    // The store is judged (and locked) before any plugin or network call. A dry run writes
-    // nothing: it reads the store's cursors if there is a store, else starts from an empty one
-    // in memory.
-    let store = if !dry_run {
-        SqliteStore::open(&config.store, OpenMode::Own)?
-    } else if config.store.exists() {
-        SqliteStore::open(&config.store, OpenMode::Read)?
-    } else {
-        SqliteStore::in_memory()?
+    check_mappings(links.iter().copied())?;
+    // An existing store is judged (and locked) before any network call; a new one is created
+    // only once the input is known good. A dry run writes nothing: it reads the store's cursors
+    // if there is a store, else starts from an empty one in memory.
+    let early = match (dry_run, config.store.exists()) {
+        (false, true) => Some(SqliteStore::open(&config.store, OpenMode::Own)?),
+        (false, false) => None,
+        (true, true) => Some(SqliteStore::open(&config.store, OpenMode::Read)?),
+        (true, false) => Some(SqliteStore::in_memory()?),
     };
     let plugins = load_plugins(&config);
-    let endpoints = connect_endpoints(&config, &plugins);
+    let endpoints = connect_checked(&config, &plugins)?;
     let planned = plan_all(&config, &endpoints, &links)?;
+    let store = match early {
+        Some(s) => s,
+        None => SqliteStore::open(&config.store, OpenMode::Own)?,
+    };
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
+    if !dry_run {
+        // Cheap: one indexed delete of audit records past `[store] audit_retention`.
+        if let Err(e) = crate::service::retention::prune(&store, config.audit_retention) {
+            tracing::warn!("audit pruning failed: {e}");
+        }
+    }
     for (link, plan) in planned {
         if !link.enabled {
             println!(
@@ -103,7 +127,13 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
             }
         };
         let lease = store.lease(&link.name)?;
-        let report = run_cycle(&plan, &store, &lease, &stop, dry_run);
+        let mut report = run_cycle(&plan, &store, &lease, &stop, dry_run);
+        // A first sync larger than one cycle's page budget goes on until the feeds are read
+        // (a dry run does not move its cursors: it says that more remain).
+        while report.more && report.error.is_none() && !dry_run {
+            let next = run_cycle(&plan, &store, &lease, &stop, dry_run);
+            absorb(&mut report, next);
+        }
         let lines = if dry_run {
             &report.queued
         } else {
@@ -145,64 +175,15 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 .map(|e| format!("; error: {e}"))
                 .unwrap_or_default()
         );
+        if report.more {
+            println!(
+                "link `{}`: more changes remain beyond one cycle's page budget",
+                link.name
+            );
+        }
         if report.error.is_some() {
             code = EXIT_FAILURE;
         }
     }
     Ok(code)
-}
-
-/// Runs every enabled link until SIGTERM or Ctrl-C; then finishes the batch in flight and exits 0.
-pub fn run_forever(config_path: &Path) -> anyhow::Result<u8> {
-    let config = Arc::new(load_config(config_path)?);
-    let links = chosen(&config, None)?;
-    if links.is_empty() {
-        return Err(BadInput("every link has enabled = false: nothing to run".into()).into());
-    }
-    // Judged and locked before any plugin or network call; one store (one writer) for all links.
-    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&config.store, OpenMode::Own)?);
-    let plugins = load_plugins(&config);
-    let endpoints = connect_endpoints(&config, &plugins);
-    let planned = plan_all(&config, &endpoints, &links)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        // A second signal while stopping exits at once.
-        signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())?;
-        signal_hook::flag::register(signal, stop.clone())?;
-    }
-    let mut threads = Vec::new();
-    for (link, plan) in planned {
-        let (Some(Ok(shop)), Some(Ok(erp))) = (endpoints.get(&link.shop), endpoints.get(&link.erp))
-        else {
-            tracing::error!(link = %link.name, "link cannot run: {}", plan.err().unwrap_or_default());
-            continue;
-        };
-        let plan = match plan {
-            Ok(p) => Some(p),
-            Err(e) => {
-                tracing::warn!(link = %link.name, "link not ready, will retry: {e}");
-                None
-            }
-        };
-        let (config, stop, eps) = (config.clone(), stop.clone(), (shop.clone(), erp.clone()));
-        let store = store.clone();
-        let name = link.name.clone();
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("link-{name}"))
-                .spawn(move || run_link(config, link, eps, plan, store, stop))?,
-        );
-    }
-    tracing::info!(
-        links = threads.len(),
-        "orderlink running; Ctrl-C or SIGTERM to stop"
-    );
-    for t in threads {
-        let _ = t.join();
-    }
-    if let Err(e) = store.checkpoint() {
-        tracing::warn!("cannot save the last cursors: {e}");
-    }
-    tracing::info!("stopped");
-    Ok(EXIT_OK)
 }

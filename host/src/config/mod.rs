@@ -3,103 +3,26 @@
 //! Everything is checked here before any network call; an error names the file, the line and
 //! the key, and says what would be valid.
 
+pub mod connector_schema;
+pub mod ranges;
 pub mod secrets;
 pub mod source;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use orderlink_plugin_api::Secret;
 use serde::Deserialize;
 
 pub use source::{FileError, SourceFile};
 
-/// Which way statuses flow on a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// IdoSell (the shop) is updated from enova365 (the ERP) changes.
-    ToShop,
-    /// enova365 (the ERP) is updated from IdoSell (the shop) changes.
-    ToErp,
-    /// Both at once, without ping-pong.
-    Both,
-}
-
-impl Direction {
-    /// Whether statuses flow into the shop.
-    pub fn into_shop(self) -> bool {
-        matches!(self, Direction::ToShop | Direction::Both)
-    }
-    /// Whether statuses flow into the ERP.
-    pub fn into_erp(self) -> bool {
-        matches!(self, Direction::ToErp | Direction::Both)
-    }
-    /// The config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::ToShop => "to_shop",
-            Direction::ToErp => "to_erp",
-            Direction::Both => "both",
-        }
-    }
-}
-
-/// One side of a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// The e-shop.
-    Shop,
-    /// The ERP.
-    Erp,
-}
-
-impl Side {
-    /// The config and store spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Shop => "shop",
-            Side::Erp => "erp",
-        }
-    }
-    /// The other side.
-    pub fn other(self) -> Side {
-        match self {
-            Side::Shop => Side::Erp,
-            Side::Erp => Side::Shop,
-        }
-    }
-    /// Parses the store spelling.
-    pub fn parse(s: &str) -> Option<Side> {
-        match s {
-            "shop" => Some(Side::Shop),
-            "erp" => Some(Side::Erp),
-            _ => None,
-        }
-    }
-}
-
-/// Which orders the direction into the shop may touch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Orders with no sales document issued in the ERP yet.
-    Unfulfilled,
-    /// Orders created in the shop in the last N days, invoiced or not.
-    CreatedWithinDays(u32),
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Scope::Unfulfilled => f.write_str("unfulfilled orders"),
-            Scope::CreatedWithinDays(d) => write!(f, "orders created in the last {d} days"),
-        }
-    }
-}
+// The link's shape is domain vocabulary; re-exported here because links are configured with it.
+pub use crate::domain::{Direction, Scope, Side};
 
 /// A configured system: a connector and its config (secrets already resolved).
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct Endpoint {
     /// The endpoint's name in the config.
     pub name: String,
@@ -120,7 +43,7 @@ impl std::fmt::Debug for Endpoint {
 }
 
 /// A configured link between a shop and an ERP endpoint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     /// Its name.
     pub name: String,
@@ -138,6 +61,11 @@ pub struct Link {
     pub mapping: PathBuf,
     /// How often to poll.
     pub poll_interval: Duration,
+    /// How far polling slows down while the feeds stay idle (at least `poll_interval`).
+    pub poll_interval_max: Duration,
+    /// How often to list every order in scope from a source that can list (catches what a
+    /// change feed missed); `None`: never. Default 6 h.
+    pub sweep_interval: Option<Duration>,
     /// Shop statuses never overwritten (None: the shop connector's closed statuses).
     pub protected_shop: Option<Vec<String>>,
     /// ERP statuses never overwritten (None: the ERP connector's closed statuses).
@@ -158,6 +86,22 @@ impl Link {
     }
 }
 
+/// The admin HTTP server of `orderlink run` (health, metrics, JSON API, status page).
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// Where it listens (loopback unless said otherwise).
+    pub listen: SocketAddr,
+    /// The token writes (dead letter retry and discard) need when `listen` is not loopback.
+    pub token: Option<Secret>,
+}
+
+impl Admin {
+    /// Whether writes need the token: the server listens beyond this machine.
+    pub fn writes_need_token(&self) -> bool {
+        !self.listen.ip().is_loopback()
+    }
+}
+
 /// The whole, checked config.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -165,6 +109,8 @@ pub struct Config {
     pub path: PathBuf,
     /// The state store (SQLite file).
     pub store: PathBuf,
+    /// How long the audit trail (and cursor checkpoints) are kept (`[store] audit_retention`).
+    pub audit_retention: Duration,
     /// Plugin directories.
     pub plugin_dirs: Vec<PathBuf>,
     /// Plugin files.
@@ -173,12 +119,15 @@ pub struct Config {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Links by name.
     pub links: BTreeMap<String, Link>,
+    /// The admin HTTP server; `None`: off.
+    pub admin: Option<Admin>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStore {
     path: Option<PathBuf>,
+    audit_retention: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -188,6 +137,13 @@ struct RawPlugins {
     dirs: Vec<PathBuf>,
     #[serde(default)]
     files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    listen: Option<String>,
+    token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,12 +175,14 @@ struct RawLink {
     direction: Direction,
     mapping: PathBuf,
     scope: Option<RawScope>,
-    recent_days: Option<u32>,
+    recent_days: Option<i64>,
     poll_interval: Option<String>,
+    poll_interval_max: Option<String>,
+    sweep_interval: Option<String>,
     protected_shop: Option<Vec<String>>,
     protected_erp: Option<Vec<String>>,
     conflict_winner: Option<Side>,
-    batch_size: Option<u32>,
+    batch_size: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,24 +196,15 @@ struct RawConfig {
     endpoints: BTreeMap<String, RawEndpoint>,
     #[serde(default)]
     links: BTreeMap<String, RawLink>,
+    admin: Option<RawAdmin>,
 }
 
-/// Parses a duration like `500ms`, `5s`, `2m`, `1h` (a bare number is seconds).
+/// The default `[store] audit_retention`: 90 days.
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// Parses a duration like `500ms`, `5s`, `1m30s`, `2h` (humantime's syntax).
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    humantime::parse_duration(text.trim()).ok()
 }
 
 fn names(map: &BTreeMap<String, RawEndpoint>) -> String {
@@ -264,6 +213,41 @@ fn names(map: &BTreeMap<String, RawEndpoint>) -> String {
     } else {
         map.keys().cloned().collect::<Vec<_>>().join(", ")
     }
+}
+
+/// Checks the `[admin]` table.
+fn load_admin(raw: &RawAdmin, src: &SourceFile, base: &Path) -> Result<Admin, FileError> {
+    let text = raw.listen.as_deref().ok_or_else(|| {
+        src.error_for_key(
+            "admin",
+            "needs listen = \"IP:PORT\" (e.g. \"127.0.0.1:9184\"); leave [admin] out to run without it",
+        )
+    })?;
+    let listen: SocketAddr = text.trim().parse().map_err(|_| {
+        src.error_for_key(
+            "admin.listen",
+            format!(
+                "`{text}` is not an IP:PORT address (e.g. \"127.0.0.1:9184\", \"0.0.0.0:9184\")"
+            ),
+        )
+    })?;
+    let token = match &raw.token {
+        None => None,
+        Some(t) => {
+            let mut v = serde_json::Value::String(t.clone());
+            secrets::resolve(&mut v, "admin.token", base)
+                .map_err(|(k, m)| src.error_for_key(&k, m))?;
+            let t = v.as_str().unwrap_or_default().trim().to_owned();
+            if t.len() < 16 {
+                return Err(src.error_for_key(
+                    "admin.token",
+                    "must be at least 16 characters (use ${env:NAME} or ${file:PATH})",
+                ));
+            }
+            Some(Secret::new(t))
+        }
+    };
+    Ok(Admin { listen, token })
 }
 
 impl Config {
@@ -281,10 +265,29 @@ impl Config {
         }
     }
 
+    /// Checks an endpoint's connector config against the connector's published JSON Schema;
+    /// each problem is located at its key's line (see [`connector_schema::check`]).
+    pub fn check_connector_config(
+        &self,
+        endpoint: &str,
+        schema: &serde_json::Value,
+    ) -> Vec<FileError> {
+        let (Some(ep), Ok(src)) = (self.endpoints.get(endpoint), SourceFile::read(&self.path))
+        else {
+            return Vec::new();
+        };
+        connector_schema::check(&src, endpoint, &ep.connector, schema, &ep.config)
+    }
+
     /// Reads and checks a config file. No network, no plugins.
     pub fn load(path: &Path) -> Result<Config, FileError> {
         let src = SourceFile::read(path)?;
-        let raw: RawConfig = src.parse_toml()?;
+        let raw: RawConfig = src.parse_toml().map_err(|mut e| {
+            if let Some(expected) = e.key.as_deref().and_then(ranges::expected_for) {
+                e.message = format!("{}; {expected}", e.message);
+            }
+            e
+        })?;
         let base = path
             .parent()
             .map(Path::to_path_buf)
@@ -341,7 +344,12 @@ impl Config {
                     "the shop and the ERP must be different endpoints",
                 ));
             }
-            let scope = match (l.scope, l.recent_days) {
+            let recent_days = l
+                .recent_days
+                .map(|d| ranges::RECENT_DAYS.check(d))
+                .transpose()
+                .map_err(|m| src.error_for_key(&k("recent_days"), m))?;
+            let scope = match (l.scope, recent_days) {
                 (Some(RawScope::Unfulfilled), None) => Scope::Unfulfilled,
                 (Some(RawScope::Unfulfilled), Some(_)) => {
                     return Err(src.error_for_key(
@@ -349,11 +357,14 @@ impl Config {
                         "only applies with scope = \"recent\"",
                     ))
                 }
-                (Some(RawScope::Recent), Some(d)) if d >= 1 => Scope::CreatedWithinDays(d),
-                (Some(RawScope::Recent), _) => {
+                (Some(RawScope::Recent), Some(d)) => Scope::CreatedWithinDays(d),
+                (Some(RawScope::Recent), None) => {
                     return Err(src.error_for_key(
                         &k("scope"),
-                        "scope = \"recent\" needs recent_days = N (N >= 1): orders created in the shop in the last N days",
+                        format!(
+                            "scope = \"recent\" needs recent_days = N: orders created in the shop in the last N days ({})",
+                            ranges::RECENT_DAYS.expected()
+                        ),
                     ))
                 }
                 (None, _) if l.direction.into_shop() => {
@@ -366,19 +377,44 @@ impl Config {
             };
             let poll_interval = match &l.poll_interval {
                 None => Duration::from_secs(5),
-                Some(text) => parse_duration(text)
-                    .filter(|d| *d >= Duration::from_millis(100))
-                    .ok_or_else(|| {
-                        src.error_for_key(
-                            &k("poll_interval"),
-                            format!("`{text}` is not a duration of at least 100ms (e.g. \"500ms\", \"5s\", \"2m\")"),
-                        )
-                    })?,
+                Some(text) => ranges::POLL_INTERVAL
+                    .check(text)
+                    .map_err(|m| src.error_for_key(&k("poll_interval"), m))?,
             };
-            let batch_size = l.batch_size.unwrap_or(100);
-            if !(1..=100).contains(&batch_size) {
-                return Err(src.error_for_key(&k("batch_size"), "must be between 1 and 100"));
-            }
+            let sweep_interval = match l.sweep_interval.as_deref() {
+                None => Some(Duration::from_secs(6 * 3600)),
+                Some("off") => None,
+                Some(text) => Some(
+                    ranges::SWEEP_INTERVAL
+                        .check(text)
+                        .map_err(|m| src.error_for_key(&k("sweep_interval"), m))?,
+                ),
+            };
+            let batch_size = match l.batch_size {
+                None => 100,
+                Some(n) => ranges::BATCH_SIZE
+                    .check(n)
+                    .map_err(|m| src.error_for_key(&k("batch_size"), m))?,
+            };
+            // An idle feed slows down to six times its interval unless told otherwise.
+            let poll_interval_max = match &l.poll_interval_max {
+                None => poll_interval.saturating_mul(6),
+                Some(text) => {
+                    let max = ranges::POLL_INTERVAL_MAX
+                        .check(text)
+                        .map_err(|m| src.error_for_key(&k("poll_interval_max"), m))?;
+                    if max < poll_interval {
+                        return Err(src.error_for_key(
+                            &k("poll_interval_max"),
+                            format!(
+                                "`{text}` is shorter than poll_interval ({}): expected at least poll_interval",
+                                humantime::format_duration(poll_interval)
+                            ),
+                        ));
+                    }
+                    max
+                }
+            };
             let mapping = rel(&l.mapping);
             if !mapping.is_file() {
                 return Err(src.error_for_key(
@@ -397,6 +433,8 @@ impl Config {
                     scope,
                     mapping,
                     poll_interval,
+                    poll_interval_max,
+                    sweep_interval,
                     protected_shop: l.protected_shop.clone(),
                     protected_erp: l.protected_erp.clone(),
                     conflict_winner: l.conflict_winner.unwrap_or(Side::Erp),
@@ -404,6 +442,12 @@ impl Config {
                 },
             );
         }
+        let audit_retention = match &raw.store.audit_retention {
+            None => DEFAULT_AUDIT_RETENTION,
+            Some(text) => ranges::AUDIT_RETENTION
+                .check(text)
+                .map_err(|m| src.error_for_key("store.audit_retention", m))?,
+        };
         if links.is_empty() {
             return Err(src.error_at(
                 None,
@@ -411,13 +455,19 @@ impl Config {
                 "no links defined: add a [links.NAME] table with shop, erp, direction and mapping",
             ));
         }
+        let admin = match &raw.admin {
+            None => None,
+            Some(a) => Some(load_admin(a, &src, &base)?),
+        };
         Ok(Config {
+            admin,
             path: path.to_path_buf(),
             store: rel(raw
                 .store
                 .path
                 .as_deref()
                 .unwrap_or(Path::new("orderlink.sqlite"))),
+            audit_retention,
             plugin_dirs: raw.plugins.dirs.iter().map(|d| rel(d)).collect(),
             plugin_files: raw.plugins.files.iter().map(|d| rel(d)).collect(),
             endpoints,
@@ -481,6 +531,18 @@ mod tests {
         .unwrap();
         assert_eq!(c.links["l"].scope, Scope::CreatedWithinDays(14));
         assert_eq!(c.links["l"].poll_interval, Duration::from_secs(120));
+        assert_eq!(c.audit_retention, DEFAULT_AUDIT_RETENTION);
+    }
+
+    #[test]
+    fn audit_retention_takes_days_and_refuses_nonsense_at_its_line() {
+        let base = format!("[store]\naudit_retention = \"RET\"\n{ENDPOINTS}\n[links.l]\nshop = \"s\"\nerp = \"e\"\nmapping = \"m.toml\"\ndirection = \"to_erp\"\n");
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&write(dir.path(), &base.replace("RET", "30d"))).unwrap();
+        assert_eq!(c.audit_retention, Duration::from_secs(30 * 86400));
+        let e = err(&base.replace("RET", "soon"));
+        assert!(e.contains("orderlink.toml:2: store.audit_retention"), "{e}");
+        assert!(e.contains("90d"), "{e}");
     }
 
     #[test]
@@ -488,6 +550,30 @@ mod tests {
         let e = err("[endpoints.s]\nconnector = \"idosell\"\nconfig = { api_key = \"${env:ORDERLINK_UNSET_VAR_1}\" }\n");
         assert!(e.contains("endpoints.s.config.api_key"), "{e}");
         assert!(e.contains("ORDERLINK_UNSET_VAR_1"), "{e}");
+    }
+
+    #[test]
+    fn admin_listen_must_be_an_address_and_the_token_is_a_secret() {
+        let base = format!("{ENDPOINTS}[links.l]\nshop = \"s\"\nerp = \"e\"\ndirection = \"to_erp\"\nmapping = \"m.toml\"\n");
+        let e = err(&format!("{base}[admin]\nlisten = \"localhost\"\n"));
+        assert!(e.contains("orderlink.toml:11: admin.listen"), "{e}");
+        assert!(e.contains("127.0.0.1:9184"), "{e}");
+        std::env::set_var("ORDERLINK_TEST_ADMIN_TOKEN", "0123456789abcdef-secret");
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&write(
+            dir.path(),
+            &format!("{base}[admin]\nlisten = \"0.0.0.0:9184\"\ntoken = \"${{env:ORDERLINK_TEST_ADMIN_TOKEN}}\"\n"),
+        ))
+        .unwrap();
+        let admin = c.admin.clone().unwrap();
+        assert!(admin.writes_need_token());
+        assert_eq!(
+            admin.token.as_ref().unwrap().expose(),
+            "0123456789abcdef-secret"
+        );
+        assert!(!format!("{c:?}").contains("abcdef-secret"));
+        let c = Config::load(&write(dir.path(), &base)).unwrap();
+        assert!(c.admin.is_none(), "off unless set");
     }
 
     #[test]

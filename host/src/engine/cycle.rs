@@ -1,57 +1,87 @@
-//! One sync cycle of a link: pull each source feed page by page, decide per order, commit the
-//! page (order snapshots + outbox + cursor) in one transaction, then flush the outbox.
+//! One sync cycle of a link: pull each source feed page by page, decide (`decide.rs`), commit
+//! each page (order snapshots + outbox + cursor) in one transaction, then flush the outbox into
+//! each target (`flush.rs`).
+//!
+//! A side that fails rests (per-side backoff, `health.rs`); the other side is still read and
+//! still gets its pending writes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use orderlink_plugin_api::model::{ChangesRequest, OrderState, ReadRequest};
 use orderlink_plugin_api::ConnectorError;
 
+use super::commit::{decisions_to_commit, Planned};
+use super::decide::{decide, keys_to_read, Known, Page, Pending};
 use super::plan::LinkPlan;
-use crate::config::{Direction, Scope, Side};
-use crate::store::{
-    now_text, AuditEntry, CycleRecord, Lease, OutboxEntry, PageCommit, SeenOrder, StateStore,
-    StoreError,
-};
+use crate::domain::{Side, SkipReason};
+use crate::store::{CycleRecord, Lease, PageCommit, StateStore, StoreError};
 
 /// Pages pulled from one feed in one cycle at most (the rest waits for the next cycle).
 pub const MAX_PAGES_PER_CYCLE: usize = 500;
 
-/// A status write the cycle queued (or, in a dry run, would queue).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Planned {
-    /// The side to write.
-    pub target: Side,
-    /// Order key.
-    pub key: String,
-    /// The target's status now.
-    pub from: Option<String>,
-    /// The status to set.
-    pub to: String,
-    /// Why.
-    pub reason: String,
-}
+/// Orders asked per feed page.
+pub const PAGE_SIZE: u32 = 100;
 
 /// What a cycle did.
 #[derive(Debug, Default)]
 pub struct CycleReport {
     /// Orders read from the feeds.
     pub pulled: usize,
+    /// Orders read by sweeps (listings of every order in scope).
+    pub swept: usize,
     /// Writes queued (or planned in a dry run).
     pub queued: Vec<Planned>,
-    /// Writes applied: (target, key, from, to).
+    /// Writes applied.
     pub applied: Vec<Planned>,
     /// Orders left alone, by reason.
-    pub skipped: BTreeMap<String, usize>,
+    pub skipped: BTreeMap<SkipReason, usize>,
+    /// Pending writes dropped because a newer source state superseded them.
+    pub superseded: usize,
     /// Writes scheduled for a retry.
     pub retried: usize,
     /// Writes that became dead letters.
     pub dead: usize,
-    /// The first error that cut the cycle short.
+    /// Each failing side and its error, in the order they failed.
+    pub side_errors: Vec<(Side, String)>,
+    /// The first error of the cycle (one of `side_errors`, or the store's).
     pub error: Option<String>,
+    /// A feed held changes back: poll again after this long rather than a whole interval.
+    pub poll_after: Option<Duration>,
+    /// A feed still had changes when the cycle's page budget ran out: the next cycle should
+    /// start at once.
+    pub more: bool,
 }
 
-/// A failure that stops a cycle early.
+impl CycleReport {
+    /// Counts an order left alone for a reason.
+    pub(crate) fn skip(&mut self, why: SkipReason) {
+        *self.skipped.entry(why).or_default() += 1;
+    }
+
+    /// Whether the cycle read, queued, wrote, dropped, retried or dead-lettered anything.
+    pub fn did_work(&self) -> bool {
+        self.pulled > 0
+            || !self.queued.is_empty()
+            || !self.applied.is_empty()
+            || self.superseded > 0
+            || self.retried > 0
+            || self.dead > 0
+            || self.skipped.values().any(|n| *n > 0)
+    }
+
+    fn fail(&mut self, e: &CycleError) {
+        if let CycleError::Connector { side, .. } = e {
+            self.side_errors.push((*side, e.to_string()));
+        }
+        if self.error.is_none() {
+            self.error = Some(e.to_string());
+        }
+    }
+}
+
+/// A failure that stops part of a cycle.
 #[derive(Debug, thiserror::Error)]
 pub enum CycleError {
     /// The store failed.
@@ -60,6 +90,8 @@ pub enum CycleError {
     /// A connector failed.
     #[error("{endpoint}: {source}")]
     Connector {
+        /// The side whose endpoint failed.
+        side: Side,
         /// The endpoint.
         endpoint: String,
         /// The error.
@@ -67,28 +99,8 @@ pub enum CycleError {
     },
 }
 
-impl CycleReport {
-    /// Whether the cycle read, queued, wrote, retried or dead-lettered anything.
-    pub fn did_work(&self) -> bool {
-        self.pulled > 0
-            || !self.queued.is_empty()
-            || !self.applied.is_empty()
-            || self.retried > 0
-            || self.dead > 0
-            || self.skipped.values().any(|n| *n > 0)
-    }
-
-    /// Counts an order left alone for a reason.
-    pub(crate) fn skip(&mut self, why: &str) {
-        *self.skipped.entry(why.to_owned()).or_default() += 1;
-    }
-}
-
-fn side_name(plan: &LinkPlan, side: Side) -> &str {
-    &plan.endpoint(side).connector_name
-}
-
-/// Runs one cycle under the link's lease. Stops between batches when `stop` is set.
+/// Runs one cycle. Stops between batches when `stop` is set. Sides resting after failures are
+/// not called; a side that fails now starts resting. Writes carry the link's `lease`.
 pub fn run_cycle(
     plan: &LinkPlan,
     store: &dyn StateStore,
@@ -97,38 +109,42 @@ pub fn run_cycle(
     dry_run: bool,
 ) -> CycleReport {
     let mut report = CycleReport::default();
-    let started = std::time::Instant::now();
-    let mut sources = Vec::new();
-    if plan.link.direction.into_shop() {
-        sources.push(Side::Erp);
-    }
-    if plan.link.direction.into_erp() {
-        sources.push(Side::Shop);
-    }
-    let mut result = Ok(());
-    for source in sources {
-        result = pull(plan, store, lease, source, stop, dry_run, &mut report);
-        if result.is_err() {
-            break;
+    let started = Instant::now();
+    // A side still resting after failures is still failing: its last error stands.
+    for side in Side::BOTH {
+        if let (false, Some(e)) = (plan.due(side), plan.last_error(side)) {
+            report.side_errors.push((side, e.clone()));
+            report.error.get_or_insert(e);
         }
     }
-    if result.is_ok() && !dry_run {
-        for target in [Side::Shop, Side::Erp] {
-            let flows = match target {
-                Side::Shop => plan.link.direction.into_shop(),
-                Side::Erp => plan.link.direction.into_erp(),
-            };
-            if flows {
-                result = super::flush::flush(plan, store, lease, target, stop, &mut report);
-                if result.is_err() {
-                    break;
-                }
+    for source in plan.link.direction.sources() {
+        if !plan.due(source) || !plan.due(source.other()) {
+            continue;
+        }
+        let first_sync = matches!(store.cursor(&plan.link.name, source), Ok(None));
+        let pulled = pull(plan, store, lease, source, stop, dry_run, &mut report).and_then(|()| {
+            if super::sweep::wanted(plan, source, first_sync) {
+                super::sweep::sweep(plan, store, lease, source, stop, dry_run, &mut report)
+            } else {
+                Ok(())
+            }
+        });
+        match pulled {
+            Ok(()) => plan.succeeded(source),
+            Err(e) => failed(plan, &e, &mut report),
+        }
+    }
+    if !dry_run {
+        for target in plan.link.direction.targets() {
+            if !plan.due(target) {
+                continue;
+            }
+            match super::flush::flush(plan, store, lease, target, stop, &mut report) {
+                Ok(true) => plan.succeeded(target),
+                Ok(false) => {}
+                Err(e) => failed(plan, &e, &mut report),
             }
         }
-    }
-    if let Err(e) = result {
-        tracing::warn!(link = %plan.link.name, "cycle cut short: {e}");
-        report.error = Some(e.to_string());
     }
     if !dry_run {
         let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
@@ -144,6 +160,14 @@ pub fn run_cycle(
     report
 }
 
+fn failed(plan: &LinkPlan, e: &CycleError, report: &mut CycleReport) {
+    tracing::warn!(link = %plan.link.name, "{e}");
+    if let CycleError::Connector { side, source, .. } = e {
+        plan.failed(*side, source.retry_after, e.to_string());
+    }
+    report.fail(e);
+}
+
 fn pull(
     plan: &LinkPlan,
     store: &dyn StateStore,
@@ -156,56 +180,58 @@ fn pull(
     let link = &plan.link.name;
     let src = plan.endpoint(source);
     let mut cursor = store.cursor(link, source)?;
+    let mut progress = super::progress::Progress::new(link, source);
+    let mut more = true;
     for _ in 0..MAX_PAGES_PER_CYCLE {
         if stop.load(Ordering::SeqCst) {
+            more = false;
             break;
         }
         let page = src
             .connector
             .changes(&ChangesRequest {
                 cursor: cursor.clone(),
-                limit: 100,
+                limit: PAGE_SIZE,
             })
-            .map_err(|source| CycleError::Connector {
-                endpoint: src.name.clone(),
-                source,
-            })?;
+            .map_err(|e| connector_error(plan, source, e))?;
         report.pulled += page.orders.len();
-        let decided = decide_page(plan, store, source, &page.orders, report)?;
-        report.queued.extend(decided.outbox.iter().map(|e| Planned {
-            target: e.target,
-            key: e.key.clone(),
-            from: e.from_status.clone(),
-            to: e.status.clone(),
-            reason: e.reason.clone(),
-        }));
+        progress.page(page.orders.len(), None);
+        if let Some(ms) = page.poll_after_ms {
+            let after = Duration::from_millis(ms);
+            report.poll_after = Some(report.poll_after.map_or(after, |p| p.min(after)));
+        }
+        let commit = decide_page(plan, store, source, &page.orders, report)?;
         if !dry_run {
             store.commit_page(
                 lease,
                 &PageCommit {
                     source,
                     next_cursor: &page.next_cursor,
-                    seen: &decided.seen,
-                    outbox: &decided.outbox,
-                    drop_pending: &decided.drop_pending,
-                    audit: &decided.audit,
+                    seen: &commit.seen,
+                    outbox: &commit.outbox,
+                    drop_pending: &commit.drop_pending,
+                    audit: &commit.audit,
                 },
             )?;
         }
         cursor = Some(page.next_cursor);
         if !page.has_more {
+            more = false;
             break;
         }
     }
+    progress.finish(more);
+    report.more |= more;
     Ok(())
 }
 
-#[derive(Default)]
-struct Decided {
-    seen: Vec<SeenOrder>,
-    outbox: Vec<OutboxEntry>,
-    drop_pending: Vec<(Side, String)>,
-    audit: Vec<AuditEntry>,
+/// The connector error of a side, as a cycle error.
+pub(crate) fn connector_error(plan: &LinkPlan, side: Side, source: ConnectorError) -> CycleError {
+    CycleError::Connector {
+        side,
+        endpoint: plan.endpoint(side).name.clone(),
+        source,
+    }
 }
 
 /// Reads the target's current state of some orders, in batches of the link's size.
@@ -216,203 +242,101 @@ pub fn read_target(
 ) -> Result<HashMap<String, OrderState>, CycleError> {
     let ep = plan.endpoint(target);
     let mut out = HashMap::new();
-    for chunk in keys.chunks(plan.link.batch_size as usize) {
+    for chunk in keys.chunks(plan.link.batch_size.max(1) as usize) {
         let resp = ep
             .connector
             .read(&ReadRequest {
                 keys: chunk.to_vec(),
             })
-            .map_err(|source| CycleError::Connector {
-                endpoint: ep.name.clone(),
-                source,
-            })?;
+            .map_err(|e| connector_error(plan, target, e))?;
         out.extend(resp.orders.into_iter().map(|o| (o.key.clone(), o)));
     }
     Ok(out)
 }
 
-/// Why a target status may not be overwritten now, if it may not.
-pub fn blocked(
-    plan: &LinkPlan,
-    target: Side,
-    shop_status: &str,
-    erp_status: &str,
-    target_status: &str,
-) -> Option<&'static str> {
-    if plan.mapping.in_sync(shop_status, erp_status) {
-        Some("in sync")
-    } else if plan.protected(target).contains(target_status) {
-        Some("skipped: protected")
-    } else {
-        None
-    }
+/// What the store knows of some orders, as decisions see it.
+pub(crate) fn known(
+    store: &dyn StateStore,
+    link: &str,
+    keys: &[String],
+) -> Result<HashMap<String, Known>, StoreError> {
+    Ok(store
+        .orders(link, keys)?
+        .into_iter()
+        .map(|(k, r)| {
+            (
+                k,
+                Known {
+                    shop_status: r.shop_status,
+                    erp_status: r.erp_status,
+                    shop_written: r.shop_written,
+                    erp_written: r.erp_written,
+                },
+            )
+        })
+        .collect())
 }
 
-fn decide_page(
+/// Pending writes of a link into one side, as decisions see them.
+pub(crate) fn pending(
+    store: &dyn StateStore,
+    link: &str,
+    target: Side,
+    keys: &[String],
+) -> Result<HashMap<String, Pending>, StoreError> {
+    Ok(store
+        .pending_into(link, target, keys)?
+        .into_iter()
+        .map(|(k, e)| {
+            (
+                k,
+                Pending {
+                    status: e.status,
+                    source_status: e.source_status,
+                    from_status: e.from_status,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Fetches what a page's decisions need, decides, and returns what to commit.
+pub(crate) fn decide_page(
     plan: &LinkPlan,
     store: &dyn StateStore,
     source: Side,
     orders: &[OrderState],
     report: &mut CycleReport,
-) -> Result<Decided, CycleError> {
+) -> Result<super::commit::Commit, CycleError> {
     let link = &plan.link.name;
     let target = source.other();
-    let into_shop = target == Side::Shop;
+    let rules = plan.rules();
     let keys: Vec<String> = orders.iter().map(|o| o.key.clone()).collect();
-    let known = store.orders(link, &keys)?;
-    let mut d = Decided::default();
-    let mut candidates: Vec<(&OrderState, String)> = Vec::new();
-    for o in orders {
-        let row = known.get(&o.key);
-        let written = row.and_then(|r| match source {
-            Side::Shop => r.shop_written.as_deref(),
-            Side::Erp => r.erp_written.as_deref(),
-        });
-        d.seen.push(SeenOrder {
-            key: o.key.clone(),
-            id: o.id.clone(),
-            status: o.status.clone(),
-            created_at: o.created_at.map(|t| t.to_rfc3339()),
-            fulfilled: o.fulfilled,
-        });
-        if written == Some(o.status.as_str()) {
-            report.skip("own echo");
-            continue;
-        }
-        let Some(wanted) = plan.mapping.target_for(into_shop, &o.status) else {
-            report.skip("not mapped");
-            continue;
-        };
-        if into_shop && plan.link.scope == Scope::Unfulfilled && o.fulfilled == Some(true) {
-            report.skip("out of scope: fulfilled");
-            continue;
-        }
-        candidates.push((o, wanted.to_owned()));
-    }
-    if candidates.is_empty() {
-        return Ok(d);
-    }
-    let cand_keys: Vec<String> = candidates.iter().map(|(o, _)| o.key.clone()).collect();
-    let current = read_target(plan, target, &cand_keys)?;
-    let both = plan.link.direction == Direction::Both;
-    let opposite = if both {
-        store.pending_for(link, source, &cand_keys)?
+    let known = known(store, link, &keys)?;
+    let to_read = keys_to_read(&rules, source, orders, &known);
+    let current = if to_read.is_empty() {
+        HashMap::new()
+    } else {
+        read_target(plan, target, &to_read)?
+    };
+    let pending_in = pending(store, link, target, &keys)?;
+    let opposite = if plan.link.direction == crate::domain::Direction::Both {
+        pending(store, link, source, &keys)?
     } else {
         HashMap::new()
     };
-    let now = chrono::Utc::now();
-    for (o, wanted) in candidates {
-        let Some(t) = current.get(&o.key) else {
-            report.skip(if into_shop {
-                "not in the shop"
-            } else {
-                "not in the ERP"
-            });
-            continue;
-        };
-        if let (true, Scope::CreatedWithinDays(days)) = (into_shop, plan.link.scope) {
-            let old = t
-                .created_at
-                .map(|c| c < now - chrono::Duration::days(i64::from(days)))
-                .unwrap_or(false);
-            if old {
-                report.skip("out of scope: older than the window");
-                continue;
-            }
-        }
-        let (shop_status, erp_status) = match source {
-            Side::Shop => (o.status.as_str(), t.status.as_str()),
-            Side::Erp => (t.status.as_str(), o.status.as_str()),
-        };
-        if let Some(why) = blocked(plan, target, shop_status, erp_status, &t.status) {
-            report.skip(why);
-            if why == "skipped: protected" {
-                d.audit
-                    .push(audit(plan, o, target, &t.status, &wanted, why));
-            }
-            continue;
-        }
-        if both {
-            let row = known.get(&o.key);
-            let (last_seen, last_written) = match target {
-                Side::Shop => (
-                    row.and_then(|r| r.shop_status.as_deref()),
-                    row.and_then(|r| r.shop_written.as_deref()),
-                ),
-                Side::Erp => (
-                    row.and_then(|r| r.erp_status.as_deref()),
-                    row.and_then(|r| r.erp_written.as_deref()),
-                ),
-            };
-            let target_changed =
-                last_seen.is_some_and(|s| s != t.status) && last_written != Some(t.status.as_str());
-            if opposite.contains_key(&o.key) || target_changed {
-                if plan.link.conflict_winner == source {
-                    d.drop_pending.push((source, o.key.clone()));
-                    d.audit.push(audit(
-                        plan,
-                        o,
-                        target,
-                        &t.status,
-                        &wanted,
-                        &format!(
-                            "conflict: both sides changed, {} wins",
-                            side_name(plan, source)
-                        ),
-                    ));
-                } else {
-                    report.skip("conflict: the other side wins");
-                    d.audit.push(audit(
-                        plan,
-                        o,
-                        target,
-                        &t.status,
-                        &wanted,
-                        &format!(
-                            "skipped: conflict, both sides changed, {} wins",
-                            side_name(plan, target)
-                        ),
-                    ));
-                    continue;
-                }
-            }
-        }
-        d.outbox.push(OutboxEntry {
-            id: 0,
-            target,
-            key: o.key.clone(),
-            status: wanted.clone(),
-            from_status: Some(t.status.clone()),
-            source_status: o.status.clone(),
-            expected_version: t.version.clone(),
-            reason: format!(
-                "{} status {} -> {}",
-                side_name(plan, source),
-                o.status,
-                wanted
-            ),
-            attempts: 0,
-        });
-    }
-    Ok(d)
-}
-
-fn audit(
-    plan: &LinkPlan,
-    o: &OrderState,
-    target: Side,
-    from: &str,
-    to: &str,
-    action: &str,
-) -> AuditEntry {
-    AuditEntry {
-        at: now_text(),
-        link: plan.link.name.clone(),
-        key: o.key.clone(),
-        target: target.as_str().to_owned(),
-        from_status: Some(from.to_owned()),
-        to_status: to.to_owned(),
-        action: action.to_owned(),
-        why: format!("{} status {}", side_name(plan, target.other()), o.status),
-    }
+    let decisions = decide(
+        &rules,
+        &Page {
+            source,
+            orders,
+            known: &known,
+            target: &current,
+            pending: &pending_in,
+            opposite: &opposite,
+            now: chrono::Utc::now(),
+        },
+    );
+    let last = store.last_decisions(link, target, &keys)?;
+    Ok(decisions_to_commit(plan, orders, &decisions, &last, report))
 }

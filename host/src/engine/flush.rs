@@ -1,18 +1,23 @@
-//! Flushing the outbox: apply due writes in batches, record each batch's outcomes (done, retry
-//! later, dead letter, dropped) in one store transaction, re-check writes refused for a stale
-//! version.
+//! Flushing the outbox into one target: each due write is checked against the latest known
+//! source state (`decide::before_send`), sent with the target status it expects
+//! (compare-and-set), and its outcome recorded (`outcome.rs`): done, retry later, dead letter,
+//! or, on a conflict, the target is read again and the write decided again (`decide::decide`).
+//! Everything a batch did is recorded in one store transaction (`StateStore::record_outcomes`).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use orderlink_plugin_api::model::{ApplyRequest, OutcomeKind, StatusUpdate};
-use orderlink_plugin_api::ErrorKind;
+use orderlink_plugin_api::model::{ApplyRequest, OrderState, StatusUpdate};
 
-use super::backoff::{delay, MAX_ATTEMPTS};
-use super::cycle::{blocked, read_target, CycleError, CycleReport, Planned};
+use super::backoff::delay;
+use super::commit::{source_reason, Planned};
+use super::cycle::{connector_error, known, read_target, CycleError, CycleReport};
+use super::decide::{before_send, decide, Action, BeforeSend, Page, Pending};
+use super::outcome::{classify, classify_error, next, Next};
 use super::plan::LinkPlan;
-use crate::config::Side;
-use crate::store::{now_text, AuditEntry, Lease, OutboxEntry, StateStore, WriteOutcome};
+use crate::domain::{AuditAction, Direction, Side, WriteOutcome};
+use crate::store::{now_text, AuditEntry, Lease, OutboxEntry, OutboxUpdate, StateStore};
 
 /// Batches flushed per target in one cycle at most.
 const MAX_BATCHES: usize = 1000;
@@ -21,52 +26,29 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-fn planned(e: &OutboxEntry) -> Planned {
-    Planned {
-        target: e.target,
+fn as_pending(e: &OutboxEntry) -> Pending {
+    Pending {
+        status: e.status.clone(),
+        source_status: e.source_status.clone(),
+        from_status: e.from_status.clone(),
+    }
+}
+
+fn dropped(plan: &LinkPlan, e: &OutboxEntry, action: AuditAction, why: String) -> AuditEntry {
+    AuditEntry {
+        at: now_text(),
+        link: plan.link.name.clone(),
         key: e.key.clone(),
-        from: e.from_status.clone(),
-        to: e.status.clone(),
-        reason: e.reason.clone(),
+        target: e.target.as_str().to_owned(),
+        from_status: e.from_status.clone(),
+        to_status: e.status.clone(),
+        action: action.to_string(),
+        why,
     }
 }
 
-/// Retries an entry later, or dead-letters it once it has failed too often.
-fn retry_or_dead(
-    out: &mut Vec<WriteOutcome>,
-    e: &OutboxEntry,
-    wait: Duration,
-    code: &str,
-    message: &str,
-    report: &mut CycleReport,
-) {
-    if e.attempts + 1 >= MAX_ATTEMPTS {
-        out.push(dead(
-            e,
-            code,
-            &format!("gave up after {} attempts: {message}", e.attempts + 1),
-        ));
-        report.dead += 1;
-    } else {
-        out.push(WriteOutcome::Retry {
-            entry: e.clone(),
-            delay_ms: ms(wait),
-            error: format!("{code}: {message}"),
-            clear_version: false,
-        });
-        report.retried += 1;
-    }
-}
-
-fn dead(e: &OutboxEntry, code: &str, reason: &str) -> WriteOutcome {
-    WriteOutcome::Dead {
-        entry: e.clone(),
-        code: code.to_owned(),
-        reason: reason.to_owned(),
-    }
-}
-
-/// Applies the due outbox entries aimed at `target`.
+/// Applies the due outbox entries aimed at `target`. Returns whether the target answered at
+/// least one batch (it is healthy).
 pub fn flush(
     plan: &LinkPlan,
     store: &dyn StateStore,
@@ -74,16 +56,37 @@ pub fn flush(
     target: Side,
     stop: &AtomicBool,
     report: &mut CycleReport,
-) -> Result<(), CycleError> {
+) -> Result<bool, CycleError> {
     let link = plan.link.name.clone();
     let ep = plan.endpoint(target);
+    let mut answered = false;
     for _ in 0..MAX_BATCHES {
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let entries = store.due_outbox(&link, target, plan.link.batch_size)?;
-        if entries.is_empty() {
+        let due = store.due_outbox(&link, target, plan.link.batch_size)?;
+        if due.is_empty() {
             break;
+        }
+        // Right before sending: a write whose source has moved on since is dropped.
+        let keys: Vec<String> = due.iter().map(|e| e.key.clone()).collect();
+        let known_now = known(store, &link, &keys)?;
+        let mut out = Vec::with_capacity(due.len());
+        let mut entries = Vec::new();
+        for e in due {
+            match before_send(target, &as_pending(&e), known_now.get(&e.key)) {
+                BeforeSend::Send => entries.push(e),
+                BeforeSend::Superseded { source_now } => {
+                    let why = format!("{} now", source_reason(plan, target.other(), &source_now));
+                    let audit = dropped(plan, &e, AuditAction::Superseded, why);
+                    out.push(OutboxUpdate::Dropped { entry: e, audit });
+                    report.superseded += 1;
+                }
+            }
+        }
+        if entries.is_empty() {
+            store.record_outcomes(lease, &out)?;
+            continue;
         }
         let request = ApplyRequest {
             updates: entries
@@ -92,132 +95,202 @@ pub fn flush(
                     key: e.key.clone(),
                     status: e.status.clone(),
                     expected_version: e.expected_version.clone(),
-                    expected_status: None,
+                    expected_status: e.from_status.clone(),
                 })
                 .collect(),
         };
-        let mut out = Vec::with_capacity(entries.len());
         let response = match ep.connector.apply(&request) {
             Ok(r) => r,
             Err(err) => {
-                let wait = match err.kind {
-                    ErrorKind::Auth | ErrorKind::Config => delay(6, err.retry_after),
-                    _ => delay(
-                        entries.iter().map(|e| e.attempts).min().unwrap_or(0),
-                        err.retry_after,
-                    ),
-                };
+                let outcome = classify_error(&err);
                 for e in &entries {
-                    if matches!(err.kind, ErrorKind::Permanent | ErrorKind::NotFound) {
-                        out.push(dead(e, err.kind.as_str(), &err.message));
-                        report.dead += 1;
-                    } else {
-                        retry_or_dead(&mut out, e, wait, err.kind.as_str(), &err.message, report);
-                    }
+                    record(plan, &mut out, e, &outcome, &err.message, report);
                 }
                 store.record_outcomes(lease, &out)?;
-                return Err(CycleError::Connector {
-                    endpoint: ep.name.clone(),
-                    source: err,
-                });
+                return Err(connector_error(plan, target, err));
             }
         };
-        let mut stale = Vec::new();
+        answered = true;
+        let mut reread = Vec::new();
         for e in &entries {
-            let Some(outcome) = response.outcomes.iter().find(|o| o.key == e.key) else {
-                retry_or_dead(
-                    &mut out,
-                    e,
-                    delay(e.attempts, None),
-                    "no_outcome",
-                    "the connector reported no outcome for this order",
-                    report,
-                );
+            let Some(o) = response.outcomes.iter().find(|o| o.key == e.key) else {
+                let outcome = WriteOutcome::Retry { after: None };
+                let msg = "no_outcome: the connector reported no outcome for this order";
+                record(plan, &mut out, e, &outcome, msg, report);
                 continue;
             };
-            match outcome.outcome {
-                OutcomeKind::Done => {
-                    out.push(WriteOutcome::Done {
-                        entry: e.clone(),
-                        changed: outcome.changed,
-                    });
-                    report.applied.push(planned(e));
-                }
-                OutcomeKind::Conflict => stale.push(e.clone()),
-                OutcomeKind::Retry if outcome.code == "conflict" => stale.push(e.clone()),
-                OutcomeKind::Retry | OutcomeKind::Unknown => {
-                    let wait = delay(
-                        e.attempts,
-                        outcome.retry_after_ms.map(Duration::from_millis),
-                    );
-                    retry_or_dead(&mut out, e, wait, &outcome.code, &outcome.message, report);
-                }
-                OutcomeKind::Failed => {
-                    out.push(dead(e, &outcome.code, &outcome.message));
-                    report.dead += 1;
-                }
+            let outcome = classify(o);
+            if outcome == WriteOutcome::Conflict && next(e.attempts, &outcome) == Next::Reread {
+                reread.push(e.clone());
+                continue;
             }
+            let msg = format!("{}: {}", o.code, o.message);
+            record(plan, &mut out, e, &outcome, &msg, report);
         }
         // The batch's outcomes go in one transaction, also when the re-read fails.
-        let rechecked = if stale.is_empty() {
+        let decided_again = if reread.is_empty() {
             Ok(())
         } else {
-            recheck_stale(plan, target, &stale, &mut out, report)
+            decide_again(plan, store, target, &reread, &mut out, report)
         };
         store.record_outcomes(lease, &out)?;
-        rechecked?;
+        decided_again?;
     }
-    Ok(())
+    Ok(answered)
 }
 
-/// The target changed since the write was decided: read it again; drop the write if the order
-/// is now in sync or protected, else retry it at once without the stale precondition.
-fn recheck_stale(
+/// Records an outcome other than a conflict to re-read.
+fn record(
     plan: &LinkPlan,
+    out: &mut Vec<OutboxUpdate>,
+    e: &OutboxEntry,
+    outcome: &WriteOutcome,
+    message: &str,
+    report: &mut CycleReport,
+) {
+    let entry = e.clone();
+    out.push(match next(e.attempts, outcome) {
+        Next::Done { changed } => {
+            report.applied.push(Planned::of(e));
+            OutboxUpdate::Done { entry, changed }
+        }
+        Next::Retry { after } => {
+            report.retried += 1;
+            OutboxUpdate::Retry {
+                entry,
+                delay_ms: ms(delay(e.attempts, after)),
+                error: message.to_owned(),
+                clear_version: false,
+            }
+        }
+        Next::Reread => {
+            report.retried += 1;
+            OutboxUpdate::Retry {
+                entry,
+                delay_ms: 0,
+                error: message.to_owned(),
+                clear_version: true,
+            }
+        }
+        Next::Dead { why } => {
+            report.dead += 1;
+            let code = message.split(':').next().unwrap_or("failed").to_owned();
+            let reason = format!("{why}: {message}");
+            // A new dead letter: a WARN naming the link, the endpoint, the order and why.
+            tracing::warn!(
+                link = %plan.link.name,
+                endpoint = %plan.endpoint(e.target).name,
+                key = %e.key,
+                code = %code,
+                reason = %reason,
+                "dead letter: order {} not set to {} ({reason})",
+                e.key,
+                e.status
+            );
+            OutboxUpdate::Dead {
+                entry,
+                code,
+                reason,
+            }
+        }
+    });
+}
+
+/// The target changed since the writes were decided: read it again and decide each write again
+/// against the latest known source state, through the same rules as a cycle.
+fn decide_again(
+    plan: &LinkPlan,
+    store: &dyn StateStore,
     target: Side,
-    stale: &[OutboxEntry],
-    out: &mut Vec<WriteOutcome>,
+    entries: &[OutboxEntry],
+    out: &mut Vec<OutboxUpdate>,
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
-    let keys: Vec<String> = stale.iter().map(|e| e.key.clone()).collect();
+    let link = &plan.link.name;
+    let source = target.other();
+    let keys: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
     let current = read_target(plan, target, &keys)?;
-    for e in stale {
-        let Some(t) = current.get(&e.key) else {
-            out.push(dead(
-                e,
-                "not_found",
-                "the order disappeared from the target",
-            ));
-            report.dead += 1;
-            continue;
-        };
-        let (shop, erp) = match target {
-            Side::Shop => (t.status.as_str(), e.source_status.as_str()),
-            Side::Erp => (e.source_status.as_str(), t.status.as_str()),
-        };
-        if let Some(why) = blocked(plan, target, shop, erp, &t.status) {
-            out.push(WriteOutcome::Dropped {
-                entry: e.clone(),
-                audit: AuditEntry {
-                    at: now_text(),
-                    link: plan.link.name.clone(),
-                    key: e.key.clone(),
-                    target: target.as_str().to_owned(),
-                    from_status: Some(t.status.clone()),
-                    to_status: e.status.clone(),
-                    action: format!("dropped after re-read: {why}"),
-                    why: e.reason.clone(),
-                },
+    let known = known(store, link, &keys)?;
+    let orders: Vec<OrderState> = entries
+        .iter()
+        .map(|e| OrderState {
+            key: e.key.clone(),
+            id: None,
+            status: e.source_status.clone(),
+            created_at: None,
+            changed_at: None,
+            fulfilled: None,
+            version: None,
+        })
+        .collect();
+    let pending_in: HashMap<String, Pending> = entries
+        .iter()
+        .map(|e| (e.key.clone(), as_pending(e)))
+        .collect();
+    let opposite_entries = if plan.link.direction == Direction::Both {
+        store.pending_into(link, source, &keys)?
+    } else {
+        HashMap::new()
+    };
+    let opposite: HashMap<String, Pending> = opposite_entries
+        .iter()
+        .map(|(k, e)| (k.clone(), as_pending(e)))
+        .collect();
+    let rules = plan.rules();
+    let decisions = decide(
+        &rules,
+        &Page {
+            source,
+            orders: &orders,
+            known: &known,
+            target: &current,
+            pending: &pending_in,
+            opposite: &opposite,
+            now: chrono::Utc::now(),
+        },
+    );
+    for (e, d) in entries.iter().zip(decisions) {
+        match d.action {
+            Action::Write(w) => {
+                out.push(OutboxUpdate::Reread {
+                    entry: e.clone(),
+                    from_status: w.expected_status.as_str().to_owned(),
+                    expected_version: w.expected_version.clone(),
+                });
+                report.retried += 1;
+            }
+            // The target moved back to what the write expected: send it again as it is.
+            Action::Keep => {
+                out.push(OutboxUpdate::Reread {
+                    entry: e.clone(),
+                    from_status: e.from_status.clone().unwrap_or_default(),
+                    expected_version: e.expected_version.clone(),
+                });
+                report.retried += 1;
+            }
+            Action::Skip(reason) => {
+                let mut a = dropped(
+                    plan,
+                    e,
+                    AuditAction::DroppedAfterReread(reason),
+                    e.reason.clone(),
+                );
+                a.from_status = d.target_status.map(|s| s.to_string());
+                out.push(OutboxUpdate::Dropped {
+                    entry: e.clone(),
+                    audit: a,
+                });
+                report.skip(reason);
+            }
+        }
+        if let (Some(_), Some(o)) = (&d.drops_opposite, opposite_entries.get(&e.key)) {
+            let why = source_reason(plan, source, &e.source_status);
+            let lost =
+                AuditAction::Skipped(crate::domain::SkipReason::ConflictLost { winner: source });
+            out.push(OutboxUpdate::Dropped {
+                entry: o.clone(),
+                audit: dropped(plan, o, lost, why),
             });
-            report.skip(why);
-        } else {
-            out.push(WriteOutcome::Retry {
-                entry: e.clone(),
-                delay_ms: 0,
-                error: "conflict: re-read, retrying".to_owned(),
-                clear_version: true,
-            });
-            report.retried += 1;
         }
     }
     Ok(())

@@ -8,6 +8,8 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::plan::EndpointRuntime;
+
 /// What a link is doing now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,8 +57,17 @@ pub struct LinkLive {
     pub dead: u64,
     /// Writes pending in the outbox after the last cycle.
     pub pending: u64,
-    /// The oldest change not yet applied (its time on the source), if any is pending.
+    /// The oldest change not yet applied (when it was queued), if any is pending.
     pub oldest_pending_at: Option<DateTime<Utc>>,
+    /// When the next cycle (or setup attempt) is due.
+    pub next_cycle_at: Option<DateTime<Utc>>,
+    /// The current wait between cycles in seconds: the interval, longer while the feeds stay
+    /// idle (up to the link's ceiling) or while it fails.
+    pub current_interval_secs: f64,
+    /// The latest a cycle started behind its schedule, in milliseconds (the pool was busy).
+    pub worst_start_delay_ms: u64,
+    /// Times the link was restarted after a crash.
+    pub restarts: u64,
 }
 
 impl LinkLive {
@@ -77,14 +88,55 @@ impl LinkLive {
             dead: 0,
             pending: 0,
             oldest_pending_at: None,
+            next_cycle_at: None,
+            current_interval_secs: interval_secs,
+            worst_start_delay_ms: 0,
+            restarts: 0,
         }
     }
 }
 
-/// The registry of every link's live state, shared between the runner and the readers.
-#[derive(Debug, Clone, Default)]
+impl LinkLive {
+    /// Seconds since the oldest change not yet applied was queued (0 when none is pending).
+    pub fn lag_secs(&self, now: DateTime<Utc>) -> f64 {
+        self.oldest_pending_at
+            .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
+            .unwrap_or(0.0)
+    }
+
+    /// Whether the link is keeping up: an off link always is; a failed one never; any other
+    /// must have ended a cycle (good or bad) within [`LinkLive::ready_bound_secs`].
+    pub fn is_ready(&self, now: DateTime<Utc>) -> bool {
+        match self.state {
+            LinkState::Off => true,
+            LinkState::Failed => false,
+            _ => self.last_cycle_at.is_some_and(|at| {
+                ((now - at).num_milliseconds() as f64) / 1000.0 <= self.ready_bound_secs()
+            }),
+        }
+    }
+
+    /// How long after its last cycle a link still counts as ready: three intervals plus 30 s
+    /// (a long cycle or one backoff step is not an outage).
+    pub fn ready_bound_secs(&self) -> f64 {
+        self.interval_secs * 3.0 + 30.0
+    }
+}
+
+/// The registry of every link's live state, shared between the runner and the readers; it also
+/// holds the connected endpoints (for `/metrics`: API usage and call timings).
+#[derive(Clone, Default)]
 pub struct LiveRegistry {
     links: Arc<RwLock<BTreeMap<String, LinkLive>>>,
+    endpoints: Arc<RwLock<BTreeMap<String, Arc<EndpointRuntime>>>>,
+}
+
+impl std::fmt::Debug for LiveRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveRegistry")
+            .field("links", &self.snapshot())
+            .finish_non_exhaustive()
+    }
 }
 
 impl LiveRegistry {
@@ -124,6 +176,21 @@ impl LiveRegistry {
             .unwrap_or_default()
     }
 
+    /// Publishes a connected endpoint (replacing one of the same name).
+    pub fn set_endpoint(&self, endpoint: Arc<EndpointRuntime>) {
+        if let Ok(mut eps) = self.endpoints.write() {
+            eps.insert(endpoint.name.clone(), endpoint);
+        }
+    }
+
+    /// The connected endpoints, by name.
+    pub fn endpoints(&self) -> Vec<Arc<EndpointRuntime>> {
+        self.endpoints
+            .read()
+            .map(|e| e.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// A copy of one link's state.
     pub fn get(&self, link: &str) -> Option<LinkLive> {
         self.links.read().ok().and_then(|l| l.get(link).cloned())
@@ -150,5 +217,28 @@ mod tests {
         assert_eq!(snap[0].cycles, 1);
         reg.remove("b");
         assert!(reg.get("b").is_none());
+    }
+
+    #[test]
+    fn lag_is_the_age_of_the_oldest_pending_change() {
+        let now = Utc::now();
+        let mut l = LinkLive::new("a", LinkState::Running, 5.0);
+        assert_eq!(l.lag_secs(now), 0.0);
+        l.oldest_pending_at = Some(now - chrono::Duration::seconds(10));
+        assert_eq!(l.lag_secs(now), 10.0);
+    }
+
+    #[test]
+    fn ready_means_a_recent_cycle_unless_off() {
+        let now = Utc::now();
+        let mut l = LinkLive::new("a", LinkState::Starting, 5.0);
+        assert!(!l.is_ready(now), "no cycle yet");
+        l.state = LinkState::Running;
+        l.last_cycle_at = Some(now - chrono::Duration::seconds(44));
+        assert!(l.is_ready(now));
+        l.last_cycle_at = Some(now - chrono::Duration::seconds(46));
+        assert!(!l.is_ready(now), "past 3 x 5 s + 30 s");
+        l.state = LinkState::Off;
+        assert!(l.is_ready(now));
     }
 }

@@ -2,13 +2,18 @@
 //! the protected statuses.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use orderlink_plugin_api::model::{ConnectorRole, Vocabulary};
+use orderlink_plugin_api::model::{Capability, ConnectorRole, Vocabulary};
 use orderlink_plugin_api::sdk::Connector;
 use orderlink_plugin_api::ConnectorError;
 
-use crate::config::{Config, FileError, Link, Side};
+use super::decide::Rules;
+use super::health::LinkHealth;
+use super::instrument::{EndpointStats, Instrumented};
+use crate::config::{Config, FileError, Link};
+use crate::domain::Side;
 use crate::mapping::{Mapping, MappingFile};
 use crate::plugins::PluginSet;
 
@@ -46,8 +51,19 @@ pub struct EndpointRuntime {
     pub name: String,
     /// The connector's display name (e.g. `idosell`).
     pub connector_name: String,
-    /// The connector instance (shared by every link using the endpoint).
+    /// The connector instance (shared by every link using the endpoint), timed into `stats`.
     pub connector: Arc<dyn Connector>,
+    /// What the connector declares it can do.
+    pub capabilities: Vec<Capability>,
+    /// The host's view of its calls (latency, errors, rate-limit waits).
+    pub stats: Arc<EndpointStats>,
+}
+
+impl EndpointRuntime {
+    /// Whether the connector declares a capability.
+    pub fn can(&self, capability: Capability) -> bool {
+        self.capabilities.contains(&capability)
+    }
 }
 
 /// Connected endpoints by name, or the setup problem of each.
@@ -55,65 +71,85 @@ pub type Endpoints = BTreeMap<String, Result<Arc<EndpointRuntime>, SetupError>>;
 
 /// Creates a connector for every endpoint the config uses. Problems come back per endpoint.
 pub fn connect_endpoints(config: &Config, plugins: &PluginSet) -> Endpoints {
-    let mut out = BTreeMap::new();
-    for (name, ep) in &config.endpoints {
-        let result = match plugins.connector(&ep.connector) {
-            None => Err(SetupError::Input(vec![config.error_for_key(
-                &format!("endpoints.{name}.connector"),
-                format!(
-                    "no plugin provides connector `{}` (available: {})",
-                    ep.connector,
-                    if plugins.connector_names().is_empty() {
-                        "none: check the plugin directory".to_owned()
-                    } else {
-                        plugins.connector_names().join(", ")
-                    }
-                ),
-            )])),
-            Some((lib, info)) => {
-                let role_ok = config.links.values().all(|l| {
-                    (l.shop != *name || info.role == ConnectorRole::Shop)
-                        && (l.erp != *name || info.role == ConnectorRole::Erp)
-                });
-                if !role_ok {
-                    Err(SetupError::Input(vec![config.error_for_key(
-                        &format!("endpoints.{name}.connector"),
-                        format!(
-                            "connector `{}` is a {:?} connector but a link uses it on the other side",
-                            ep.connector, info.role
-                        ),
-                    )]))
+    config
+        .endpoints
+        .keys()
+        .map(|name| (name.clone(), connect_endpoint(config, plugins, name)))
+        .collect()
+}
+
+/// Creates the connector of one endpoint of the config.
+pub fn connect_endpoint(
+    config: &Config,
+    plugins: &PluginSet,
+    name: &str,
+) -> Result<Arc<EndpointRuntime>, SetupError> {
+    let Some(ep) = config.endpoints.get(name) else {
+        return Err(SetupError::Input(vec![config.error_for_key(
+            "endpoints",
+            format!("no endpoint named `{name}`"),
+        )]));
+    };
+    let Some((lib, info)) = plugins.connector(&ep.connector) else {
+        return Err(SetupError::Input(vec![config.error_for_key(
+            &format!("endpoints.{name}.connector"),
+            format!(
+                "no plugin provides connector `{}` (available: {})",
+                ep.connector,
+                if plugins.connector_names().is_empty() {
+                    "none: check the plugin directory".to_owned()
                 } else {
-                    lib.create(&ep.connector, &ep.config)
-                        .map(|c| {
-                            Arc::new(EndpointRuntime {
-                                name: name.clone(),
-                                connector_name: ep.connector.clone(),
-                                connector: Arc::new(c) as Arc<dyn Connector>,
-                            })
-                        })
-                        .map_err(|source| {
-                            if source.kind == orderlink_plugin_api::ErrorKind::Config {
-                                SetupError::Input(vec![config.error_for_key(
-                                    &format!("endpoints.{name}.config"),
-                                    format!(
-                                        "connector `{}` refused its config: {}",
-                                        ep.connector, source.message
-                                    ),
-                                )])
-                            } else {
-                                SetupError::Endpoint {
-                                    endpoint: name.clone(),
-                                    source,
-                                }
-                            }
-                        })
+                    plugins.connector_names().join(", ")
+                }
+            ),
+        )]));
+    };
+    let role_ok = config.links.values().all(|l| {
+        (l.shop != *name || info.role == ConnectorRole::Shop)
+            && (l.erp != *name || info.role == ConnectorRole::Erp)
+    });
+    if !role_ok {
+        return Err(SetupError::Input(vec![config.error_for_key(
+            &format!("endpoints.{name}.connector"),
+            format!(
+                "connector `{}` is a {:?} connector but a link uses it on the other side",
+                ep.connector, info.role
+            ),
+        )]));
+    }
+    // The config against the connector's published schema first: each problem at its key's line.
+    let schema_errors = config.check_connector_config(name, &info.config_schema);
+    if !schema_errors.is_empty() {
+        return Err(SetupError::Input(schema_errors));
+    }
+    lib.create(&ep.connector, &ep.config)
+        .map(|c| {
+            let stats = Arc::new(EndpointStats::default());
+            let inner = Arc::new(c) as Arc<dyn Connector>;
+            Arc::new(EndpointRuntime {
+                name: name.to_owned(),
+                connector_name: ep.connector.clone(),
+                connector: Arc::new(Instrumented::new(name, inner, stats.clone())),
+                capabilities: info.capabilities.clone(),
+                stats,
+            })
+        })
+        .map_err(|source| {
+            if source.kind == orderlink_plugin_api::ErrorKind::Config {
+                SetupError::Input(vec![config.error_for_key(
+                    &format!("endpoints.{name}.config"),
+                    format!(
+                        "connector `{}` refused its config: {}",
+                        ep.connector, source.message
+                    ),
+                )])
+            } else {
+                SetupError::Endpoint {
+                    endpoint: name.to_owned(),
+                    source,
                 }
             }
-        };
-        out.insert(name.clone(), result);
-    }
-    out
+        })
 }
 
 /// Everything a link needs to run a cycle.
@@ -130,6 +166,10 @@ pub struct LinkPlan {
     pub protected_shop: HashSet<String>,
     /// ERP status codes never overwritten.
     pub protected_erp: HashSet<String>,
+    /// How each side is doing (sides that fail rest for a while).
+    pub health: Mutex<LinkHealth>,
+    /// When each source side was last swept (or the plan made): shop, ERP.
+    pub last_sweep: Mutex<[Instant; 2]>,
 }
 
 impl LinkPlan {
@@ -139,6 +179,66 @@ impl LinkPlan {
             Side::Shop => &self.shop,
             Side::Erp => &self.erp,
         }
+    }
+
+    /// The rules the link's decisions follow.
+    pub fn rules(&self) -> Rules<'_> {
+        Rules {
+            direction: self.link.direction,
+            scope: self.link.scope,
+            conflict_winner: self.link.conflict_winner,
+            mapping: &self.mapping,
+            protected_shop: &self.protected_shop,
+            protected_erp: &self.protected_erp,
+        }
+    }
+
+    fn with_health<T>(&self, f: impl FnOnce(&mut LinkHealth) -> T) -> T {
+        f(&mut self.health.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Whether a side may be called now (it is not resting after failures).
+    pub fn due(&self, side: Side) -> bool {
+        self.with_health(|h| h.due(side, Instant::now()))
+    }
+
+    /// A call to a side failed: it rests.
+    pub fn failed(&self, side: Side, retry_after: Option<Duration>, error: String) {
+        self.with_health(|h| h.failed(side, Instant::now(), retry_after, error));
+    }
+
+    /// Whether a source side's periodic sweep is due.
+    pub fn sweep_due(&self, side: Side) -> bool {
+        let last = self
+            .last_sweep
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)[side as usize];
+        self.link
+            .sweep_interval
+            .is_some_and(|every| last.elapsed() >= every)
+    }
+
+    /// A source side was just swept.
+    pub fn swept(&self, side: Side) {
+        self.last_sweep
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)[side as usize] = Instant::now();
+    }
+
+    /// The last failure of a side, while it is failing.
+    pub fn last_error(&self, side: Side) -> Option<String> {
+        self.with_health(|h| h.side(side).last_error.clone())
+    }
+
+    /// A call to a side succeeded.
+    pub fn succeeded(&self, side: Side) {
+        self.with_health(|h| h.succeeded(side));
+    }
+
+    /// How long until a resting side may be called again, if one rests.
+    pub fn next_retry_in(&self) -> Option<Duration> {
+        self.with_health(|h| h.next_retry())
+            .map(|at| at.saturating_duration_since(Instant::now()))
     }
 
     /// The protected codes of a side.
@@ -165,16 +265,20 @@ fn protected_codes(
             .collect()),
         Some(names) => names
             .iter()
-            .map(|n| {
-                vocab
-                    .resolve(n)
-                    .map(|s| s.code.clone())
-                    .ok_or_else(|| FileError {
-                        file: config.path.clone(),
-                        line: None,
-                        key: Some(key.to_owned()),
-                        message: format!("`{n}` is not a status of that system"),
-                    })
+            .enumerate()
+            .map(|(i, n)| {
+                vocab.resolve(n).map(|s| s.code.clone()).ok_or_else(|| {
+                    let known: Vec<&str> = vocab.statuses.iter().map(|s| s.code.as_str()).collect();
+                    let mut e = config.error_for_key(
+                        &format!("{key}[{i}]"),
+                        format!(
+                            "`{n}` is not a status of that system (its statuses: {})",
+                            known.join(", ")
+                        ),
+                    );
+                    e.key = Some(key.to_owned());
+                    e
+                })
             })
             .collect(),
     }
@@ -227,5 +331,7 @@ pub fn plan_link(
         mapping,
         protected_shop,
         protected_erp,
+        health: Mutex::new(LinkHealth::default()),
+        last_sweep: Mutex::new([Instant::now(); 2]),
     })
 }

@@ -16,8 +16,6 @@
 //! Names are written as the systems show them (codes, panel names, or `id:N` for IdoSell custom
 //! statuses) and resolved to status codes against each connector's live vocabulary.
 
-pub mod show;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 

@@ -1,7 +1,8 @@
 //! Loads every plugin library in the plugin directories and any explicit paths, side by side,
 //! and reports each problem without stopping: a file that is not a shared library, a library that
 //! is not a plugin, a plugin built for another ABI, a plugin that fails or panics while loading,
-//! two plugins claiming one connector name.
+//! two plugins claiming one connector name. A file is checked before the dynamic loader maps it
+//! (`elf_check`): a truncated library would otherwise kill the process.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,21 +37,39 @@ pub struct PluginSet {
 }
 
 /// The default plugin directory: `$ORDERLINK_PLUGIN_DIR`, else `plugins/` beside the executable
-/// if it exists, else the executable's own directory.
+/// if it exists, else `../lib/orderlink/plugins` from it if that exists (the installed layout:
+/// `/usr/bin/orderlink` finds `/usr/lib/orderlink/plugins`), else the executable's own directory.
 pub fn default_plugin_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ORDERLINK_PLUGIN_DIR") {
-        return PathBuf::from(dir);
-    }
     let exe_dir = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
-    let beside = exe_dir.join("plugins");
-    if beside.is_dir() {
-        beside
-    } else {
-        exe_dir
+    choose_default_plugin_dir(std::env::var_os("ORDERLINK_PLUGIN_DIR"), &exe_dir, |p| {
+        p.is_dir()
+    })
+}
+
+/// The rule of [`default_plugin_dir`], given the variable, the executable's directory and a
+/// way to tell directories.
+pub fn choose_default_plugin_dir(
+    env: Option<std::ffi::OsString>,
+    exe_dir: &Path,
+    is_dir: impl Fn(&Path) -> bool,
+) -> PathBuf {
+    if let Some(dir) = env {
+        return PathBuf::from(dir);
     }
+    let beside = exe_dir.join("plugins");
+    if is_dir(&beside) {
+        return beside;
+    }
+    if let Some(prefix) = exe_dir.parent() {
+        let installed = prefix.join("lib").join("orderlink").join("plugins");
+        if is_dir(&installed) {
+            return installed;
+        }
+    }
+    exe_dir.to_path_buf()
 }
 
 fn is_library_name(path: &Path) -> bool {
@@ -95,6 +114,15 @@ impl PluginSet {
             .iter()
             .any(|p| p.path().canonicalize().ok().as_deref() == Some(canonical.as_path()))
         {
+            return;
+        }
+        if let Err(e) = super::elf_check::check_file(path) {
+            let message = format!("{}: {e}", path.display());
+            tracing::warn!("plugin skipped: {message}");
+            self.problems.push(PluginProblem {
+                path: path.to_path_buf(),
+                message,
+            });
             return;
         }
         let library = match PluginLibrary::load(path) {
@@ -159,5 +187,38 @@ impl PluginSet {
     /// Whether the given plugin's connector is the one in use (not shadowed by a duplicate).
     pub fn is_active(&self, plugin_index: usize, connector: &str) -> bool {
         self.connectors.get(connector) == Some(&plugin_index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_installed_binary_finds_usr_lib_orderlink_plugins() {
+        let only =
+            |dirs: &'static [&'static str]| move |p: &Path| dirs.iter().any(|d| p == Path::new(d));
+        let bin = Path::new("/usr/bin");
+        assert_eq!(
+            choose_default_plugin_dir(None, bin, only(&["/usr/lib/orderlink/plugins"])),
+            PathBuf::from("/usr/lib/orderlink/plugins")
+        );
+        assert_eq!(
+            choose_default_plugin_dir(
+                Some("/opt/p".into()),
+                bin,
+                only(&["/usr/lib/orderlink/plugins"])
+            ),
+            PathBuf::from("/opt/p")
+        );
+        let dev = Path::new("/src/target/debug");
+        assert_eq!(
+            choose_default_plugin_dir(None, dev, only(&["/src/target/debug/plugins"])),
+            PathBuf::from("/src/target/debug/plugins")
+        );
+        assert_eq!(
+            choose_default_plugin_dir(None, dev, only(&[])),
+            dev.to_path_buf()
+        );
     }
 }

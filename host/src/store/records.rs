@@ -1,7 +1,7 @@
 //! What the state store holds and what the engine hands it: orders, outbox entries, audit
 //! records, dead letters, per-link statistics, and the batches written in one transaction.
 
-use crate::config::Side;
+use crate::domain::Side;
 
 /// Now, as RFC 3339 (UTC).
 pub fn now_text() -> String {
@@ -73,7 +73,7 @@ pub struct OutboxEntry {
 }
 
 /// An audit record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
     /// When (RFC 3339).
     pub at: String,
@@ -94,7 +94,7 @@ pub struct AuditEntry {
 }
 
 /// A dead letter: a write that will not succeed as asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeadLetter {
     /// Id for retry/discard.
     pub id: i64,
@@ -179,10 +179,10 @@ impl PageCommit<'_> {
     }
 }
 
-/// What became of one outbox entry after a write attempt; a batch of these is recorded in one
-/// transaction.
+/// What to do with one outbox entry after a write attempt (or a check before it); a batch of
+/// these is recorded in one transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteOutcome {
+pub enum OutboxUpdate {
     /// The write landed: the entry goes, the echo to expect is remembered (only if the status
     /// really changed: an unchanged order reports no change), it is audited and counted.
     Done {
@@ -210,6 +210,16 @@ pub enum WriteOutcome {
         code: String,
         /// The failure message.
         reason: String,
+    },
+    /// Refused as stale and decided again after a re-read: due now, with the target status (and
+    /// version) just read as its precondition; the refusal counts as an attempt.
+    Reread {
+        /// The entry.
+        entry: OutboxEntry,
+        /// The target's status just read.
+        from_status: String,
+        /// Its version just read.
+        expected_version: Option<String>,
     },
     /// No longer needed: the entry goes, with an audit record.
     Dropped {

@@ -10,24 +10,27 @@
 //! Lease times are the database's clock; before remote writes a host checks its lease with a
 //! monotonic local deadline derived from the last renewal ([`StateStore::lease_valid_for`]).
 
+mod leases;
+mod reads;
 pub mod schema;
+mod writes;
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use postgres::{Client, NoTls, Transaction};
 
+use self::leases::Held;
 use self::schema::Verdict;
 use super::{
-    cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkOwner,
-    LinkStats, OrderRow, OutboxEntry, PageCommit, StateStore, StoreError, WriteOutcome,
+    cycle_worth_recording, now_text, AuditEntry, Checkpoint, CycleRecord, DeadLetter, KnownOrder,
+    Lease, LinkOwner, LinkStats, OrderRow, OutboxEntry, OutboxUpdate, PageCommit, PendingWrite,
+    StateStore, StoreError,
 };
-use crate::config::Side;
-use crate::lease::{plan, LeaseAction, LeaseRow, LeaseView};
+use crate::domain::Side;
+use crate::lease::{plan, LeaseView};
 
 /// How a PostgreSQL store is reached and how long its leases last.
 #[derive(Clone)]
@@ -67,18 +70,11 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// A lease this host holds, with its local deadline.
-#[derive(Debug, Clone)]
-struct Held {
-    epoch: i64,
-    /// When the lease lapses, on this host's monotonic clock (conservative: measured from the
-    /// moment the renewal was sent).
-    deadline: Instant,
-}
-
 struct Inner {
     client: Client,
+    /// Cursors of empty pages, not yet written: (link, side) -> cursor.
     held_cursors: HashMap<(String, Side), String>,
+    /// The error of each link's last recorded cycle.
     last_errors: HashMap<String, Option<String>>,
 }
 
@@ -88,7 +84,6 @@ pub struct PostgresStore {
     held: Mutex<HashMap<String, Held>>,
     name: String,
     options: PgOptions,
-    round_trips: AtomicU64,
 }
 
 fn pg_err(name: &str, e: postgres::Error) -> StoreError {
@@ -98,17 +93,13 @@ fn pg_err(name: &str, e: postgres::Error) -> StoreError {
     }
 }
 
-fn side(text: &str) -> Side {
-    Side::parse(text).unwrap_or(Side::Shop)
-}
-
 fn i64_epoch(e: u64) -> i64 {
     i64::try_from(e).unwrap_or(i64::MAX)
 }
 
 impl PostgresStore {
     /// Connects, judges the database (refusing another program's or a newer one, untouched),
-    /// and brings its schema up to date.
+    /// and brings its schema up to date. Several hosts starting at once take turns.
     pub fn connect(options: PgOptions) -> Result<PostgresStore, StoreError> {
         let name = redact_url(&options.url);
         let mut config =
@@ -123,26 +114,7 @@ impl PostgresStore {
         config.connect_timeout(Duration::from_secs(10));
         let mut client = config.connect(NoTls).map_err(|e| pg_err(&name, e))?;
         schema::lock(&mut client).map_err(|e| pg_err(&name, e))?;
-        let judged = (|| {
-            let (tables, version) = schema::identity(&mut client).map_err(|e| pg_err(&name, e))?;
-            match schema::judge(&tables, version, schema::latest_version()) {
-                Verdict::Foreign(detail) => Err(StoreError::Foreign {
-                    path: name.clone(),
-                    detail,
-                }),
-                Verdict::Newer(found) => Err(StoreError::Newer {
-                    path: name.clone(),
-                    found,
-                    supported: schema::latest_version(),
-                }),
-                Verdict::Fresh | Verdict::Ours(_) => {
-                    schema::migrate(&mut client).map_err(|e| StoreError::Migration {
-                        path: name.clone(),
-                        detail: e.to_string(),
-                    })
-                }
-            }
-        })();
+        let judged = judge_and_migrate(&mut client, &name);
         let unlocked = schema::unlock(&mut client).map_err(|e| pg_err(&name, e));
         judged?;
         unlocked?;
@@ -155,13 +127,7 @@ impl PostgresStore {
             held: Mutex::new(HashMap::new()),
             name,
             options,
-            round_trips: AtomicU64::new(0),
         })
-    }
-
-    /// Statements sent to the database so far (queries and transaction commits).
-    pub fn round_trips(&self) -> u64 {
-        self.round_trips.load(Ordering::Relaxed)
     }
 
     /// This process's name among the hosts.
@@ -169,10 +135,12 @@ impl PostgresStore {
         &self.options.host
     }
 
-    fn count(&self, n: u64) {
-        self.round_trips.fetch_add(n, Ordering::Relaxed);
+    /// The database, for messages (no password).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
+    /// Runs `f` on the connection; errors name the database.
     fn with<T>(
         &self,
         f: impl FnOnce(&mut Inner) -> Result<T, postgres::Error>,
@@ -181,15 +149,24 @@ impl PostgresStore {
         f(&mut inner).map_err(|e| pg_err(&self.name, e))
     }
 
-    /// Runs `f` in one transaction that first checks (and holds against change) the lease.
+    /// Runs a read on the connection.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        self.with(|inner| f(&mut inner.client))
+    }
+
+    /// Runs `f` in one transaction that first checks, and holds against change (`FOR SHARE`),
+    /// that this host still holds the link's lease at the lease's epoch; otherwise nothing is
+    /// written, the link is forgotten here and the answer is [`StoreError::Fenced`].
     fn write_fenced<T>(
         &self,
         lease: &Lease,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
-        let host = self.options.host.clone();
+        let host = self.options.host.as_str();
         let epoch = i64_epoch(lease.epoch);
-        let mut fenced = false;
         let out = self.with(|inner| {
             let mut tx = inner.client.transaction()?;
             let held = tx.query_opt(
@@ -198,7 +175,6 @@ impl PostgresStore {
                 &[&lease.link, &host, &epoch],
             )?;
             if held.is_none() {
-                fenced = true;
                 tx.rollback()?;
                 return Ok(None);
             }
@@ -206,20 +182,32 @@ impl PostgresStore {
             tx.commit()?;
             Ok(Some(out))
         })?;
-        self.count(3);
         match out {
             Some(v) => Ok(v),
-            None if fenced => {
+            None => {
                 self.forget(&lease.link);
                 Err(StoreError::Fenced {
                     link: lease.link.clone(),
                     epoch: lease.epoch,
                 })
             }
-            None => unreachable_fenced(lease),
         }
     }
 
+    /// Runs `f` in one transaction (operator edits that need no lease).
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        self.with(|inner| {
+            let mut tx = inner.client.transaction()?;
+            let out = f(&mut tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    /// Drops what this host kept of a link it no longer holds.
     fn forget(&self, link: &str) {
         self.held
             .lock()
@@ -229,85 +217,7 @@ impl PostgresStore {
         inner.held_cursors.retain(|(l, _), _| l != link);
     }
 
-    /// Applies the planned lease actions; returns the leases held afterwards.
-    fn apply_lease_actions(
-        &self,
-        actions: &[LeaseAction],
-        sent: Instant,
-    ) -> Result<HashMap<String, Held>, StoreError> {
-        let host = self.options.host.clone();
-        let secs = self.options.lease.as_secs_f64();
-        let mut renew: (Vec<String>, Vec<i64>) = (Vec::new(), Vec::new());
-        let mut acquire: (Vec<String>, Vec<i64>) = (Vec::new(), Vec::new());
-        let mut release: (Vec<String>, Vec<i64>) = (Vec::new(), Vec::new());
-        for a in actions {
-            let (list, link, epoch) = match a {
-                LeaseAction::Renew { link, epoch } => (&mut renew, link, *epoch),
-                LeaseAction::Acquire { link, seen_epoch } => (&mut acquire, link, *seen_epoch),
-                LeaseAction::Release { link, epoch } => (&mut release, link, *epoch),
-            };
-            list.0.push(link.clone());
-            list.1.push(epoch);
-        }
-        let rows = self.with(|inner| {
-            let mut tx = inner.client.transaction()?;
-            if !release.0.is_empty() {
-                tx.execute(
-                    "UPDATE leases SET holder = NULL, expires_at = now()
-                     FROM unnest($1::text[], $2::bigint[]) AS u(link, epoch)
-                     WHERE leases.link = u.link AND leases.epoch = u.epoch AND leases.holder = $3",
-                    &[&release.0, &release.1, &host],
-                )?;
-            }
-            if !acquire.0.is_empty() {
-                tx.execute(
-                    "INSERT INTO leases (link, holder, epoch, expires_at)
-                     SELECT u.link, NULL, 0, now() FROM unnest($1::text[]) AS u(link)
-                     ON CONFLICT (link) DO NOTHING",
-                    &[&acquire.0],
-                )?;
-                tx.execute(
-                    "UPDATE leases SET holder = $3, epoch = leases.epoch + 1,
-                       expires_at = now() + make_interval(secs => $4), acquired_at = now()
-                     FROM unnest($1::text[], $2::bigint[]) AS u(link, epoch)
-                     WHERE leases.link = u.link AND leases.epoch = u.epoch
-                       AND (leases.holder IS NULL OR leases.expires_at <= now())",
-                    &[&acquire.0, &acquire.1, &host, &secs],
-                )?;
-            }
-            if !renew.0.is_empty() {
-                tx.execute(
-                    "UPDATE leases SET expires_at = now() + make_interval(secs => $4)
-                     FROM unnest($1::text[], $2::bigint[]) AS u(link, epoch)
-                     WHERE leases.link = u.link AND leases.epoch = u.epoch AND leases.holder = $3
-                       AND leases.expires_at > now()",
-                    &[&renew.0, &renew.1, &host, &secs],
-                )?;
-            }
-            let rows = tx.query(
-                "SELECT link, epoch, EXTRACT(EPOCH FROM (expires_at - now()))::float8
-                 FROM leases WHERE holder = $1 AND expires_at > now()",
-                &[&host],
-            )?;
-            tx.commit()?;
-            Ok(rows)
-        })?;
-        self.count(6);
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let left: f64 = r.get(2);
-                (
-                    r.get::<_, String>(0),
-                    Held {
-                        epoch: r.get(1),
-                        deadline: sent + Duration::from_secs_f64(left.max(0.0)),
-                    },
-                )
-            })
-            .collect())
-    }
-
+    /// Writes the cursors of empty pages held in memory, for the links still held.
     fn persist_held(&self) -> Result<(), StoreError> {
         let held: Vec<((String, Side), String)> = {
             let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
@@ -317,12 +227,9 @@ impl PostgresStore {
             let Ok(lease) = self.lease(&link) else {
                 continue;
             };
-            let now = now_text();
-            let r = self.write_fenced(&lease, |tx| {
-                tx.execute(UPSERT_CURSOR, &[&link, &side.as_str(), &cursor, &now])?;
-                Ok(())
-            });
-            match r {
+            match self.write_fenced(&lease, |tx| {
+                writes::set_cursor(tx, &link, side, Some(&cursor))
+            }) {
                 Ok(()) | Err(StoreError::Fenced { .. }) => {}
                 Err(e) => return Err(e),
             }
@@ -331,11 +238,25 @@ impl PostgresStore {
     }
 }
 
-fn unreachable_fenced<T>(lease: &Lease) -> Result<T, StoreError> {
-    Err(StoreError::Fenced {
-        link: lease.link.clone(),
-        epoch: lease.epoch,
-    })
+fn judge_and_migrate(client: &mut Client, name: &str) -> Result<(), StoreError> {
+    let (tables, version) = schema::identity(client).map_err(|e| pg_err(name, e))?;
+    match schema::judge(&tables, version, schema::latest_version()) {
+        Verdict::Foreign(detail) => Err(StoreError::Foreign {
+            path: name.to_owned(),
+            detail,
+        }),
+        Verdict::Newer(found) => Err(StoreError::Newer {
+            path: name.to_owned(),
+            found,
+            supported: schema::latest_version(),
+        }),
+        Verdict::Fresh | Verdict::Ours(_) => {
+            schema::migrate(client).map_err(|e| StoreError::Migration {
+                path: name.to_owned(),
+                detail: e.to_string(),
+            })
+        }
+    }
 }
 
 impl Drop for PostgresStore {
@@ -344,76 +265,6 @@ impl Drop for PostgresStore {
             tracing::warn!("cannot save the last cursors: {e}");
         }
     }
-}
-
-const UPSERT_CURSOR: &str = "INSERT INTO cursors (link, side, cursor, updated_at) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (link, side) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at";
-
-fn insert_audit(tx: &mut Transaction<'_>, audit: &[AuditEntry]) -> Result<(), postgres::Error> {
-    if audit.is_empty() {
-        return Ok(());
-    }
-    let col = |f: fn(&AuditEntry) -> String| audit.iter().map(f).collect::<Vec<String>>();
-    let from: Vec<Option<String>> = audit.iter().map(|a| a.from_status.clone()).collect();
-    tx.execute(
-        "INSERT INTO audit (at, link, key, target, from_status, to_status, action, why)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                              $6::text[], $7::text[], $8::text[])",
-        &[
-            &col(|a| a.at.clone()),
-            &col(|a| a.link.clone()),
-            &col(|a| a.key.clone()),
-            &col(|a| a.target.clone()),
-            &from,
-            &col(|a| a.to_status.clone()),
-            &col(|a| a.action.clone()),
-            &col(|a| a.why.clone()),
-        ],
-    )?;
-    Ok(())
-}
-
-fn outcome_audit(link: &str, e: &OutboxEntry, action: &str, why: String) -> AuditEntry {
-    AuditEntry {
-        at: now_text(),
-        link: link.to_owned(),
-        key: e.key.clone(),
-        target: e.target.as_str().to_owned(),
-        from_status: e.from_status.clone(),
-        to_status: e.status.clone(),
-        action: action.to_owned(),
-        why,
-    }
-}
-
-fn dead_letter_row(r: &postgres::Row) -> DeadLetter {
-    DeadLetter {
-        id: r.get(0),
-        link: r.get(1),
-        target: r.get(2),
-        key: r.get(3),
-        status: r.get(4),
-        source_status: r.get(5),
-        code: r.get(6),
-        reason: r.get(7),
-        attempts: u32::try_from(r.get::<_, i32>(8)).unwrap_or(0),
-        at: r.get(9),
-    }
-}
-
-fn missing_dead_letters(
-    tx: &mut Transaction<'_>,
-    ids: &[i64],
-) -> Result<Vec<i64>, postgres::Error> {
-    let found: std::collections::HashSet<i64> = tx
-        .query(
-            "SELECT id FROM dead_letters WHERE id = ANY($1)",
-            &[&ids.to_vec()],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    Ok(ids.iter().copied().filter(|i| !found.contains(i)).collect())
 }
 
 impl StateStore for PostgresStore {
@@ -435,42 +286,13 @@ impl StateStore for PostgresStore {
         links: &[(String, u32)],
         stopping: bool,
     ) -> Result<Vec<Lease>, StoreError> {
-        let host = self.options.host.clone();
-        let secs = self.options.lease.as_secs_f64();
+        let host = self.options.host.as_str();
         let sent = Instant::now();
-        let (now, live_hosts, rows) = self.with(|inner| {
-            let c = &mut inner.client;
-            if stopping {
-                c.execute("DELETE FROM hosts WHERE host = $1", &[&host])?;
-            } else {
-                c.execute(
-                    "INSERT INTO hosts (host, expires_at) VALUES ($1, now() + make_interval(secs => $2))
-                     ON CONFLICT (host) DO UPDATE SET expires_at = excluded.expires_at",
-                    &[&host, &secs],
-                )?;
-            }
-            let now: DateTime<Utc> = c.query_one("SELECT now()", &[])?.get(0);
-            let live: Vec<String> = c
-                .query("SELECT host FROM hosts WHERE expires_at > now()", &[])?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            let rows: Vec<LeaseRow> = c
-                .query("SELECT link, holder, epoch, expires_at FROM leases", &[])?
-                .iter()
-                .map(|r| LeaseRow {
-                    link: r.get(0),
-                    holder: r.get(1),
-                    epoch: r.get(2),
-                    expires_at: r.get(3),
-                })
-                .collect();
-            Ok((now, live, rows))
-        })?;
-        self.count(4);
+        let (now, live_hosts, rows) =
+            self.read(|c| leases::observe(c, host, self.options.lease, stopping))?;
         let actions = plan(&LeaseView {
             now,
-            me: &host,
+            me: host,
             live_hosts: &live_hosts,
             links,
             leases: &rows,
@@ -480,7 +302,7 @@ impl StateStore for PostgresStore {
             // Cursors held in memory go out before the leases do.
             self.persist_held()?;
         }
-        let held = self.apply_lease_actions(&actions, sent)?;
+        let held = self.read(|c| leases::apply(c, host, self.options.lease, &actions, sent))?;
         let lost: Vec<String> = {
             let before = self.held.lock().unwrap_or_else(PoisonError::into_inner);
             before
@@ -512,168 +334,65 @@ impl StateStore for PostgresStore {
     }
 
     fn owners(&self) -> Result<HashMap<String, LinkOwner>, StoreError> {
-        let rows = self.with(|inner| {
-            inner.client.query(
-                "SELECT link, holder, epoch, expires_at, expires_at > now() FROM leases",
-                &[],
-            )
-        })?;
-        self.count(1);
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let live: bool = r.get(4);
-                (
-                    r.get::<_, String>(0),
-                    LinkOwner {
-                        host: if live { r.get(1) } else { None },
-                        epoch: u64::try_from(r.get::<_, i64>(2)).unwrap_or(0),
-                        expires_at: r.get::<_, DateTime<Utc>>(3).to_rfc3339(),
-                    },
-                )
-            })
-            .collect())
+        self.read(leases::owners)
     }
 
     fn cursor(&self, link: &str, side: Side) -> Result<Option<String>, StoreError> {
-        let out = self.with(|inner| {
+        self.with(|inner| {
             if let Some(c) = inner.held_cursors.get(&(link.to_owned(), side)) {
                 return Ok(Some(c.clone()));
             }
-            Ok(inner
-                .client
-                .query_opt(
-                    "SELECT cursor FROM cursors WHERE link = $1 AND side = $2",
-                    &[&link, &side.as_str()],
-                )?
-                .map(|r| r.get(0)))
-        })?;
-        self.count(1);
-        Ok(out)
+            reads::cursor(&mut inner.client, link, side)
+        })
     }
 
     fn orders(&self, link: &str, keys: &[String]) -> Result<HashMap<String, OrderRow>, StoreError> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = self.with(|inner| {
-            inner.client.query(
-                "SELECT key, shop_status, erp_status, shop_written, erp_written FROM orders
-                 WHERE link = $1 AND key = ANY($2)",
-                &[&link, &keys.to_vec()],
-            )
-        })?;
-        self.count(1);
-        Ok(rows
-            .iter()
-            .map(|r| {
-                (
-                    r.get(0),
-                    OrderRow {
-                        shop_status: r.get(1),
-                        erp_status: r.get(2),
-                        shop_written: r.get(3),
-                        erp_written: r.get(4),
-                    },
-                )
-            })
-            .collect())
+        self.read(|c| reads::orders(c, link, keys))
     }
 
-    fn pending_for(
+    fn pending_into(
         &self,
         link: &str,
         target: Side,
         keys: &[String],
-    ) -> Result<HashMap<String, String>, StoreError> {
+    ) -> Result<HashMap<String, OutboxEntry>, StoreError> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = self.with(|inner| {
-            inner.client.query(
-                "SELECT key, status FROM outbox WHERE link = $1 AND target = $2 AND key = ANY($3)",
-                &[&link, &target.as_str(), &keys.to_vec()],
-            )
-        })?;
-        self.count(1);
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        self.read(|c| reads::pending_into(c, link, target, keys))
+    }
+
+    fn last_decisions(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<HashMap<String, AuditEntry>, StoreError> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.read(|c| reads::last_decisions(c, link, target, keys))
     }
 
     fn commit_page(&self, lease: &Lease, page: &PageCommit<'_>) -> Result<(), StoreError> {
-        let link = lease.link.clone();
-        let slot = (link.clone(), page.source);
+        let link = lease.link.as_str();
+        let slot = (link.to_owned(), page.source);
         if page.is_empty() {
-            if self.cursor(&link, page.source)?.as_deref() != Some(page.next_cursor) {
+            // Nothing to record but the cursor: hold it in memory (an idle cycle writes
+            // nothing), but only for a link still held.
+            if self.lease_valid_for(lease, Duration::ZERO)
+                && self.cursor(link, page.source)?.as_deref() != Some(page.next_cursor)
+            {
                 let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
                 inner.held_cursors.insert(slot, page.next_cursor.to_owned());
             }
             return Ok(());
         }
-        let now = now_text();
-        let (status_col, written_col, id_col) = match page.source {
-            Side::Shop => ("shop_status", "shop_written", "shop_id"),
-            Side::Erp => ("erp_status", "erp_written", "erp_id"),
-        };
         self.write_fenced(lease, |tx| {
-            if !page.seen.is_empty() {
-                let keys: Vec<String> = page.seen.iter().map(|o| o.key.clone()).collect();
-                let ids: Vec<Option<String>> = page.seen.iter().map(|o| o.id.clone()).collect();
-                let statuses: Vec<String> = page.seen.iter().map(|o| o.status.clone()).collect();
-                let created: Vec<Option<String>> =
-                    page.seen.iter().map(|o| o.created_at.clone()).collect();
-                let fulfilled: Vec<Option<bool>> = page.seen.iter().map(|o| o.fulfilled).collect();
-                tx.execute(
-                    &format!(
-                        "INSERT INTO orders AS o (link, key, {id_col}, {status_col}, created_at, fulfilled, updated_at)
-                         SELECT $1, u.key, u.id, u.status, u.created, u.fulfilled, $7
-                         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[])
-                           AS u(key, id, status, created, fulfilled)
-                         ON CONFLICT (link, key) DO UPDATE SET {id_col} = COALESCE(excluded.{id_col}, o.{id_col}),
-                           {status_col} = excluded.{status_col},
-                           created_at = COALESCE(excluded.created_at, o.created_at),
-                           fulfilled = COALESCE(excluded.fulfilled, o.fulfilled),
-                           {written_col} = NULL, updated_at = excluded.updated_at"
-                    ),
-                    &[&link, &keys, &ids, &statuses, &created, &fulfilled, &now],
-                )?;
-            }
-            if !page.outbox.is_empty() {
-                let o = page.outbox;
-                let targets: Vec<&str> = o.iter().map(|e| e.target.as_str()).collect();
-                let keys: Vec<&str> = o.iter().map(|e| e.key.as_str()).collect();
-                let statuses: Vec<&str> = o.iter().map(|e| e.status.as_str()).collect();
-                let from: Vec<Option<&str>> = o.iter().map(|e| e.from_status.as_deref()).collect();
-                let source: Vec<&str> = o.iter().map(|e| e.source_status.as_str()).collect();
-                let version: Vec<Option<&str>> =
-                    o.iter().map(|e| e.expected_version.as_deref()).collect();
-                let reason: Vec<&str> = o.iter().map(|e| e.reason.as_str()).collect();
-                tx.execute(
-                    "INSERT INTO outbox (link, target, key, status, from_status, source_status, expected_version, reason, attempts, next_attempt_ms, created_at)
-                     SELECT $1, u.target, u.key, u.status, u.from_status, u.source_status, u.version, u.reason, 0, 0, $9
-                     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-                       AS u(target, key, status, from_status, source_status, version, reason)
-                     ON CONFLICT (link, target, key) DO UPDATE SET status = excluded.status,
-                       from_status = excluded.from_status, source_status = excluded.source_status,
-                       expected_version = excluded.expected_version, reason = excluded.reason,
-                       attempts = 0, next_attempt_ms = 0, last_error = NULL",
-                    &[&link, &targets, &keys, &statuses, &from, &source, &version, &reason, &now],
-                )?;
-            }
-            if !page.drop_pending.is_empty() {
-                let targets: Vec<&str> = page.drop_pending.iter().map(|(t, _)| t.as_str()).collect();
-                let keys: Vec<&str> = page.drop_pending.iter().map(|(_, k)| k.as_str()).collect();
-                tx.execute(
-                    "DELETE FROM outbox USING unnest($2::text[], $3::text[]) AS u(target, key)
-                     WHERE outbox.link = $1 AND outbox.target = u.target AND outbox.key = u.key",
-                    &[&link, &targets, &keys],
-                )?;
-            }
-            insert_audit(tx, page.audit)?;
-            tx.execute(
-                UPSERT_CURSOR,
-                &[&link, &page.source.as_str(), &page.next_cursor, &now],
-            )?;
-            Ok(())
+            writes::record_page(tx, link, page, Some(page.next_cursor))
         })?;
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.held_cursors.remove(&slot);
@@ -686,120 +405,26 @@ impl StateStore for PostgresStore {
         target: Side,
         limit: u32,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        let rows = self.with(|inner| {
-            inner.client.query(
-                "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
-                 FROM outbox WHERE link = $1 AND target = $2 AND next_attempt_ms <= $3 ORDER BY id LIMIT $4",
-                &[&link, &target.as_str(), &now_ms(), &i64::from(limit)],
-            )
-        })?;
-        self.count(1);
-        Ok(rows
-            .iter()
-            .map(|r| OutboxEntry {
-                id: r.get(0),
-                target: side(r.get::<_, &str>(1)),
-                key: r.get(2),
-                status: r.get(3),
-                from_status: r.get(4),
-                source_status: r.get(5),
-                expected_version: r.get(6),
-                reason: r.get(7),
-                attempts: u32::try_from(r.get::<_, i32>(8)).unwrap_or(0),
-            })
-            .collect())
+        self.read(|c| reads::due_outbox(c, link, target, limit))
     }
 
-    fn record_outcomes(&self, lease: &Lease, outcomes: &[WriteOutcome]) -> Result<(), StoreError> {
+    fn record_outcomes(&self, lease: &Lease, outcomes: &[OutboxUpdate]) -> Result<(), StoreError> {
         if outcomes.is_empty() {
             return Ok(());
         }
-        let link = lease.link.clone();
-        let now = now_text();
         self.write_fenced(lease, |tx| {
-            let mut delete: Vec<i64> = Vec::new();
-            let mut audit = Vec::new();
-            let mut applied = 0i64;
-            for outcome in outcomes {
-                match outcome {
-                    WriteOutcome::Done { entry: e, changed } => {
-                        delete.push(e.id);
-                        let (status_col, written_col) = match e.target {
-                            Side::Shop => ("shop_status", "shop_written"),
-                            Side::Erp => ("erp_status", "erp_written"),
-                        };
-                        tx.execute(
-                            &format!(
-                                "INSERT INTO orders (link, key, {status_col}, {written_col}, updated_at)
-                                 VALUES ($1, $2, $3, CASE WHEN $5 THEN $3 END, $4)
-                                 ON CONFLICT (link, key) DO UPDATE SET {status_col} = excluded.{status_col},
-                                   {written_col} = excluded.{written_col}, updated_at = excluded.updated_at"
-                            ),
-                            &[&link, &e.key, &e.status, &now, changed],
-                        )?;
-                        let action = if *changed {
-                            "applied"
-                        } else {
-                            "applied (already set)"
-                        };
-                        audit.push(outcome_audit(&link, e, action, e.reason.clone()));
-                        applied += 1;
-                    }
-                    WriteOutcome::Retry {
-                        entry: e,
-                        delay_ms,
-                        error,
-                        clear_version,
-                    } => {
-                        tx.execute(
-                            "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = $2, last_error = $3,
-                               expected_version = CASE WHEN $4 THEN NULL ELSE expected_version END WHERE id = $1",
-                            &[&e.id, &now_ms().saturating_add(*delay_ms), error, clear_version],
-                        )?;
-                    }
-                    WriteOutcome::Dead {
-                        entry: e,
-                        code,
-                        reason,
-                    } => {
-                        delete.push(e.id);
-                        let attempts = i32::try_from(e.attempts.saturating_add(1)).unwrap_or(i32::MAX);
-                        tx.execute(
-                            "INSERT INTO dead_letters (link, target, key, status, source_status, code, reason, attempts, at)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                            &[&link, &e.target.as_str(), &e.key, &e.status, &e.source_status, code, reason, &attempts, &now],
-                        )?;
-                        audit.push(outcome_audit(&link, e, "dead letter", format!("{code}: {reason}")));
-                    }
-                    WriteOutcome::Dropped { entry: e, audit: a } => {
-                        delete.push(e.id);
-                        audit.push(a.clone());
-                    }
-                }
-            }
-            if !delete.is_empty() {
-                tx.execute("DELETE FROM outbox WHERE id = ANY($1)", &[&delete])?;
-            }
-            insert_audit(tx, &audit)?;
-            if applied > 0 {
-                tx.execute(
-                    "INSERT INTO link_stats (link, applied_total) VALUES ($1, $2)
-                     ON CONFLICT (link) DO UPDATE SET applied_total = link_stats.applied_total + excluded.applied_total",
-                    &[&link, &applied],
-                )?;
-            }
-            Ok(())
+            writes::record_outcomes(tx, &lease.link, outcomes)
         })
     }
 
     fn record_cycle(&self, lease: &Lease, cycle: &CycleRecord) -> Result<(), StoreError> {
+        let link = lease.link.as_str();
         {
             let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            if !cycle_worth_recording(inner.last_errors.get(&lease.link), cycle) {
+            if !cycle_worth_recording(inner.last_errors.get(link), cycle) {
                 return Ok(());
             }
         }
-        let link = lease.link.clone();
         self.write_fenced(lease, |tx| {
             tx.execute(
                 "INSERT INTO link_stats (link, last_cycle_at, last_cycle_ms, last_error) VALUES ($1, $2, $3, $4)
@@ -810,7 +435,9 @@ impl StateStore for PostgresStore {
             Ok(())
         })?;
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.last_errors.insert(link, cycle.error.clone());
+        inner
+            .last_errors
+            .insert(link.to_owned(), cycle.error.clone());
         Ok(())
     }
 
@@ -818,132 +445,143 @@ impl StateStore for PostgresStore {
         self.persist_held()
     }
 
+    fn pending_summary(&self, link: &str) -> Result<(u64, Option<String>), StoreError> {
+        self.read(|c| reads::pending_summary(c, link))
+    }
+
     fn stats(&self, links: &[String]) -> Result<HashMap<String, LinkStats>, StoreError> {
-        let mut out: HashMap<String, LinkStats> = links
-            .iter()
-            .map(|l| (l.clone(), LinkStats::default()))
-            .collect();
-        if links.is_empty() {
-            return Ok(out);
-        }
-        let list = links.to_vec();
-        let (stats, pending, dead) = self.with(|inner| {
-            let c = &mut inner.client;
-            let stats = c.query(
-                "SELECT link, last_cycle_at, last_cycle_ms, applied_total, last_error FROM link_stats
-                 WHERE link = ANY($1)",
-                &[&list],
-            )?;
-            let pending = c.query(
-                "SELECT link, COUNT(*) FROM outbox WHERE link = ANY($1) GROUP BY link",
-                &[&list],
-            )?;
-            let dead = c.query(
-                "SELECT link, COUNT(*) FROM dead_letters WHERE link = ANY($1) GROUP BY link",
-                &[&list],
-            )?;
-            Ok((stats, pending, dead))
-        })?;
-        self.count(3);
-        for r in &stats {
-            if let Some(s) = out.get_mut(r.get::<_, &str>(0)) {
-                s.last_cycle_at = r.get(1);
-                s.last_cycle_ms = r.get(2);
-                s.applied_total = r.get(3);
-                s.last_error = r.get(4);
-            }
-        }
-        for r in &pending {
-            if let Some(s) = out.get_mut(r.get::<_, &str>(0)) {
-                s.pending = r.get(1);
-            }
-        }
-        for r in &dead {
-            if let Some(s) = out.get_mut(r.get::<_, &str>(0)) {
-                s.dead_letters = r.get(1);
-            }
-        }
-        Ok(out)
+        self.read(|c| reads::stats(c, links))
     }
 
     fn dead_letters(&self, link: Option<&str>) -> Result<Vec<DeadLetter>, StoreError> {
-        let rows = self.with(|inner| {
-            inner.client.query(
-                "SELECT id, link, target, key, status, source_status, code, reason, attempts, at
-                 FROM dead_letters WHERE $1::text IS NULL OR link = $1 ORDER BY id",
-                &[&link],
-            )
-        })?;
-        self.count(1);
-        Ok(rows.iter().map(dead_letter_row).collect())
+        self.read(|c| reads::dead_letters(c, link))
     }
 
     fn retry_dead_letters(&self, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = ids.to_vec();
         let now = now_text();
-        let out = self.with(|inner| {
-            let mut tx = inner.client.transaction()?;
-            let missing = missing_dead_letters(&mut tx, ids)?;
+        self.write(|tx| {
+            let missing = writes::missing_dead_letters(tx, ids)?;
             if missing.is_empty() {
                 tx.execute(
                     "INSERT INTO outbox (link, target, key, status, source_status, reason, attempts, next_attempt_ms, created_at)
-                     SELECT link, target, key, status, source_status, 'retried from dead letters: ' || reason, 0, 0, $2
-                     FROM dead_letters WHERE id = ANY($1) ORDER BY id
+                     SELECT DISTINCT ON (link, target, key) link, target, key, status, source_status,
+                       'retried from dead letters: ' || reason, 0, 0, $2
+                     FROM dead_letters WHERE id = ANY($1) ORDER BY link, target, key, id DESC
                      ON CONFLICT (link, target, key) DO UPDATE SET status = excluded.status, attempts = 0, next_attempt_ms = 0",
-                    &[&list, &now],
+                    &[&ids, &now],
                 )?;
-                tx.execute("DELETE FROM dead_letters WHERE id = ANY($1)", &[&list])?;
+                tx.execute("DELETE FROM dead_letters WHERE id = ANY($1)", &[&ids])?;
             }
-            tx.commit()?;
             Ok(missing)
-        })?;
-        self.count(4);
-        Ok(out)
+        })
     }
 
     fn discard_dead_letters(&self, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = ids.to_vec();
-        let out = self.with(|inner| {
-            let mut tx = inner.client.transaction()?;
-            let missing = missing_dead_letters(&mut tx, ids)?;
+        self.write(|tx| {
+            let missing = writes::missing_dead_letters(tx, ids)?;
             if missing.is_empty() {
-                tx.execute("DELETE FROM dead_letters WHERE id = ANY($1)", &[&list])?;
+                tx.execute("DELETE FROM dead_letters WHERE id = ANY($1)", &[&ids])?;
             }
-            tx.commit()?;
             Ok(missing)
-        })?;
-        self.count(3);
-        Ok(out)
+        })
     }
 
     fn history(&self, key: &str, link: Option<&str>) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = self.with(|inner| {
-            inner.client.query(
-                "SELECT at, link, key, target, from_status, to_status, action, why FROM audit
-                 WHERE key = $1 AND ($2::text IS NULL OR link = $2) ORDER BY id",
-                &[&key, &link],
-            )
-        })?;
-        self.count(1);
-        Ok(rows
-            .iter()
-            .map(|r| AuditEntry {
-                at: r.get(0),
-                link: r.get(1),
-                key: r.get(2),
-                target: r.get(3),
-                from_status: r.get(4),
-                to_status: r.get(5),
-                action: r.get(6),
-                why: r.get(7),
-            })
-            .collect())
+        self.read(|c| reads::history(c, key, link))
+    }
+
+    fn known_order(&self, key: &str, link: Option<&str>) -> Result<Vec<KnownOrder>, StoreError> {
+        self.read(|c| reads::known_order(c, key, link))
+    }
+
+    fn known_keys(&self, link: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|c| reads::known_keys(c, link))
+    }
+
+    fn outbox_list(
+        &self,
+        link: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Vec<PendingWrite>, StoreError> {
+        self.read(|c| reads::pending_writes(c, link, key))
+    }
+
+    fn queue_writes(
+        &self,
+        lease: &Lease,
+        outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
+        audit: &[AuditEntry],
+    ) -> Result<(), StoreError> {
+        if outbox.is_empty() && drop_pending.is_empty() && audit.is_empty() {
+            return Ok(());
+        }
+        let now = now_text();
+        self.write_fenced(lease, |tx| {
+            writes::upsert_outbox(tx, &lease.link, outbox, &now)?;
+            writes::drop_outbox(tx, &lease.link, drop_pending)?;
+            writes::insert_audit(tx, audit)
+        })
+    }
+
+    fn commit_orders(&self, lease: &Lease, page: &PageCommit<'_>) -> Result<(), StoreError> {
+        if page.is_empty() {
+            return Ok(());
+        }
+        self.write_fenced(lease, |tx| writes::record_page(tx, &lease.link, page, None))
+    }
+
+    fn record_audit(&self, lease: &Lease, audit: &[AuditEntry]) -> Result<(), StoreError> {
+        if audit.is_empty() {
+            return Ok(());
+        }
+        self.write_fenced(lease, |tx| writes::insert_audit(tx, audit))
+    }
+
+    fn prune_audit(&self, before: &str) -> Result<usize, StoreError> {
+        self.write(|tx| writes::prune_audit(tx, before))
+    }
+
+    fn oldest_audit(&self) -> Result<Option<String>, StoreError> {
+        self.read(reads::oldest_audit)
+    }
+
+    fn checkpoint_at_or_before(
+        &self,
+        link: &str,
+        side: Side,
+        at_ms: i64,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        self.read(|c| reads::checkpoint_at_or_before(c, link, side, at_ms))
+    }
+
+    fn first_checkpoint(&self, link: &str, side: Side) -> Result<Option<Checkpoint>, StoreError> {
+        self.read(|c| reads::first_checkpoint(c, link, side))
+    }
+
+    fn cursor_saved_at(&self, link: &str, side: Side) -> Result<Option<String>, StoreError> {
+        self.read(|c| reads::cursor_saved_at(c, link, side))
+    }
+
+    fn set_cursor(
+        &self,
+        lease: &Lease,
+        side: Side,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError> {
+        {
+            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            inner.held_cursors.remove(&(lease.link.clone(), side));
+        }
+        self.write_fenced(lease, |tx| {
+            writes::set_cursor(tx, &lease.link, side, cursor)
+        })
     }
 }
 

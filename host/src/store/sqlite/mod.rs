@@ -9,6 +9,7 @@
 
 pub mod lock;
 pub mod schema;
+mod trail;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,10 +21,11 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Tran
 use self::lock::StoreLock;
 use self::schema::{Verdict, LATEST_VERSION, MIN_READABLE_VERSION};
 use super::{
-    cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkStats,
-    OrderRow, OutboxEntry, PageCommit, StateStore, StoreError, WriteOutcome,
+    cycle_worth_recording, now_ms, now_text, AuditEntry, Checkpoint, CycleRecord, DeadLetter,
+    KnownOrder, Lease, LinkStats, OrderRow, OutboxEntry, OutboxUpdate, PageCommit, PendingWrite,
+    StateStore, StoreError,
 };
-use crate::config::Side;
+use crate::domain::Side;
 
 /// How a command uses the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,6 +297,56 @@ fn insert_audit(tx: &rusqlite::Transaction<'_>, audit: &[AuditEntry]) -> rusqlit
     Ok(())
 }
 
+/// Records a page's orders, queued and dropped writes and audit; with `cursor`, moves the
+/// cursor (and maybe checkpoints it) in the same transaction.
+fn record_page(
+    tx: &rusqlite::Transaction<'_>,
+    link: &str,
+    page: &PageCommit<'_>,
+    cursor: Option<&str>,
+) -> rusqlite::Result<()> {
+    let now = now_text();
+    let mut up = tx.prepare_cached(seen_upsert(page.source))?;
+    for o in page.seen {
+        up.execute(params![
+            link,
+            o.key,
+            o.id,
+            o.status,
+            o.created_at,
+            o.fulfilled,
+            now
+        ])?;
+    }
+    trail::upsert_outbox(tx, link, page.outbox, &now)?;
+    drop_outbox(tx, link, page.drop_pending)?;
+    insert_audit(tx, page.audit)?;
+    if let Some(cursor) = cursor {
+        tx.prepare_cached(UPSERT_CURSOR)?.execute(params![
+            link,
+            page.source.as_str(),
+            cursor,
+            now
+        ])?;
+        trail::record_checkpoint(tx, link, page.source, cursor)?;
+    }
+    Ok(())
+}
+
+/// Deletes pending writes `(target, key)` of a link.
+fn drop_outbox(
+    tx: &rusqlite::Transaction<'_>,
+    link: &str,
+    drop: &[(Side, String)],
+) -> rusqlite::Result<()> {
+    let mut del =
+        tx.prepare_cached("DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3")?;
+    for (target, key) in drop {
+        del.execute(params![link, target.as_str(), key])?;
+    }
+    Ok(())
+}
+
 fn outcome_audit(link: &str, e: &OutboxEntry, action: &str, why: String) -> AuditEntry {
     AuditEntry {
         at: now_text(),
@@ -346,6 +398,33 @@ fn done_upsert(target: Side) -> &'static str {
                erp_written = excluded.erp_written, updated_at = excluded.updated_at"
         }
     }
+}
+
+fn outbox_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: r.get(0)?,
+        target: side(&r.get::<_, String>(1)?),
+        key: r.get(2)?,
+        status: r.get(3)?,
+        from_status: r.get(4)?,
+        source_status: r.get(5)?,
+        expected_version: r.get(6)?,
+        reason: r.get(7)?,
+        attempts: r.get(8)?,
+    })
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        at: r.get(0)?,
+        link: r.get(1)?,
+        key: r.get(2)?,
+        target: r.get(3)?,
+        from_status: r.get(4)?,
+        to_status: r.get(5)?,
+        action: r.get(6)?,
+        why: r.get(7)?,
+    })
 }
 
 fn dead_letter_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter> {
@@ -419,24 +498,43 @@ impl StateStore for SqliteStore {
         })
     }
 
-    fn pending_for(
+    fn pending_into(
         &self,
         link: &str,
         target: Side,
         keys: &[String],
-    ) -> Result<HashMap<String, String>, StoreError> {
+    ) -> Result<HashMap<String, OutboxEntry>, StoreError> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
         self.with(|inner| {
             let mut stmt = inner.conn.prepare_cached(
-                "SELECT key, status FROM outbox
-                 WHERE link = ?1 AND target = ?2 AND key IN (SELECT value FROM json_each(?3))",
+                "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
+                 FROM outbox WHERE link = ?1 AND target = ?2 AND key IN (SELECT value FROM json_each(?3))",
             )?;
-            let rows = stmt.query_map(params![link, target.as_str(), json_list(keys)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?;
-            rows.collect()
+            let rows = stmt.query_map(params![link, target.as_str(), json_list(keys)], outbox_entry)?;
+            rows.map(|r| r.map(|e| (e.key.clone(), e))).collect()
+        })
+    }
+
+    fn last_decisions(
+        &self,
+        link: &str,
+        target: Side,
+        keys: &[String],
+    ) -> Result<HashMap<String, AuditEntry>, StoreError> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.with(|inner| {
+            let mut stmt = inner.conn.prepare_cached(
+                "SELECT at, link, key, target, from_status, to_status, action, why FROM audit
+                 WHERE id IN (SELECT MAX(id) FROM audit WHERE link = ?1 AND target = ?2
+                              AND key IN (SELECT value FROM json_each(?3)) GROUP BY key)",
+            )?;
+            let rows =
+                stmt.query_map(params![link, target.as_str(), json_list(keys)], audit_row)?;
+            rows.map(|r| r.map(|a| (a.key.clone(), a))).collect()
         })
     }
 
@@ -452,43 +550,7 @@ impl StateStore for SqliteStore {
             }
             return Ok(());
         }
-        let now = now_text();
-        self.write(|tx| {
-            let mut up = tx.prepare_cached(seen_upsert(page.source))?;
-            for o in page.seen {
-                up.execute(params![link, o.key, o.id, o.status, o.created_at, o.fulfilled, now])?;
-            }
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO outbox (link, target, key, status, from_status, source_status, expected_version, reason, attempts, next_attempt_ms, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9)
-                 ON CONFLICT (link, target, key) DO UPDATE SET status = excluded.status,
-                   from_status = excluded.from_status, source_status = excluded.source_status,
-                   expected_version = excluded.expected_version, reason = excluded.reason,
-                   attempts = 0, next_attempt_ms = 0, last_error = NULL",
-            )?;
-            for e in page.outbox {
-                ins.execute(params![
-                    link,
-                    e.target.as_str(),
-                    e.key,
-                    e.status,
-                    e.from_status,
-                    e.source_status,
-                    e.expected_version,
-                    e.reason,
-                    now
-                ])?;
-            }
-            let mut del =
-                tx.prepare_cached("DELETE FROM outbox WHERE link = ?1 AND target = ?2 AND key = ?3")?;
-            for (target, key) in page.drop_pending {
-                del.execute(params![link, target.as_str(), key])?;
-            }
-            insert_audit(tx, page.audit)?;
-            tx.prepare_cached(UPSERT_CURSOR)?
-                .execute(params![link, page.source.as_str(), page.next_cursor, now])?;
-            Ok(())
-        })?;
+        self.write(|tx| record_page(tx, link, page, Some(page.next_cursor)))?;
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.held_cursors.remove(&slot);
         Ok(())
@@ -505,24 +567,12 @@ impl StateStore for SqliteStore {
                 "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
                  FROM outbox WHERE link = ?1 AND target = ?2 AND next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
             )?;
-            let rows = stmt.query_map(params![link, target.as_str(), now_ms(), limit], |r| {
-                Ok(OutboxEntry {
-                    id: r.get(0)?,
-                    target: side(&r.get::<_, String>(1)?),
-                    key: r.get(2)?,
-                    status: r.get(3)?,
-                    from_status: r.get(4)?,
-                    source_status: r.get(5)?,
-                    expected_version: r.get(6)?,
-                    reason: r.get(7)?,
-                    attempts: r.get(8)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![link, target.as_str(), now_ms(), limit], outbox_entry)?;
             rows.collect()
         })
     }
 
-    fn record_outcomes(&self, lease: &Lease, outcomes: &[WriteOutcome]) -> Result<(), StoreError> {
+    fn record_outcomes(&self, lease: &Lease, outcomes: &[OutboxUpdate]) -> Result<(), StoreError> {
         self.check_lease(lease)?;
         if outcomes.is_empty() {
             return Ok(());
@@ -535,7 +585,7 @@ impl StateStore for SqliteStore {
             let mut audit = Vec::new();
             for outcome in outcomes {
                 match outcome {
-                    WriteOutcome::Done { entry: e, changed } => {
+                    OutboxUpdate::Done { entry: e, changed } => {
                         delete.execute(params![e.id])?;
                         tx.prepare_cached(done_upsert(e.target))?
                             .execute(params![link, e.key, e.status, now, changed])?;
@@ -547,7 +597,7 @@ impl StateStore for SqliteStore {
                         audit.push(outcome_audit(link, e, action, e.reason.clone()));
                         applied += 1;
                     }
-                    WriteOutcome::Retry {
+                    OutboxUpdate::Retry {
                         entry: e,
                         delay_ms,
                         error,
@@ -559,7 +609,7 @@ impl StateStore for SqliteStore {
                         )?
                         .execute(params![e.id, now_ms().saturating_add(*delay_ms), error, clear_version])?;
                     }
-                    WriteOutcome::Dead {
+                    OutboxUpdate::Dead {
                         entry: e,
                         code,
                         reason,
@@ -582,7 +632,19 @@ impl StateStore for SqliteStore {
                         ])?;
                         audit.push(outcome_audit(link, e, "dead letter", format!("{code}: {reason}")));
                     }
-                    WriteOutcome::Dropped { entry: e, audit: a } => {
+                    OutboxUpdate::Reread {
+                        entry: e,
+                        from_status,
+                        expected_version,
+                    } => {
+                        tx.prepare_cached(
+                            "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = 0,
+                               last_error = 'conflict: read again', from_status = ?2, expected_version = ?3
+                             WHERE id = ?1",
+                        )?
+                        .execute(params![e.id, from_status, expected_version])?;
+                    }
+                    OutboxUpdate::Dropped { entry: e, audit: a } => {
                         delete.execute(params![e.id])?;
                         audit.push(a.clone());
                     }
@@ -627,6 +689,17 @@ impl StateStore for SqliteStore {
 
     fn checkpoint(&self) -> Result<(), StoreError> {
         self.persist_held()
+    }
+
+    fn pending_summary(&self, link: &str) -> Result<(u64, Option<String>), StoreError> {
+        self.with(|inner| {
+            inner
+                .conn
+                .prepare_cached("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE link = ?1")?
+                .query_row([link], |r| {
+                    Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get(1)?))
+                })
+        })
     }
 
     fn stats(&self, links: &[String]) -> Result<HashMap<String, LinkStats>, StoreError> {
@@ -752,6 +825,116 @@ impl StateStore for SqliteStore {
                 })
             })?;
             rows.collect()
+        })
+    }
+
+    fn known_order(&self, key: &str, link: Option<&str>) -> Result<Vec<KnownOrder>, StoreError> {
+        self.with(|inner| trail::known_order(&inner.conn, key, link))
+    }
+
+    fn known_keys(&self, link: &str) -> Result<Vec<String>, StoreError> {
+        self.with(|inner| trail::known_keys(&inner.conn, link))
+    }
+
+    fn outbox_list(
+        &self,
+        link: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Vec<PendingWrite>, StoreError> {
+        self.with(|inner| trail::pending_writes(&inner.conn, link, key))
+    }
+
+    fn queue_writes(
+        &self,
+        lease: &Lease,
+        outbox: &[OutboxEntry],
+        drop_pending: &[(Side, String)],
+        audit: &[AuditEntry],
+    ) -> Result<(), StoreError> {
+        self.check_lease(lease)?;
+        if outbox.is_empty() && drop_pending.is_empty() && audit.is_empty() {
+            return Ok(());
+        }
+        let now = now_text();
+        self.write(|tx| {
+            trail::upsert_outbox(tx, &lease.link, outbox, &now)?;
+            drop_outbox(tx, &lease.link, drop_pending)?;
+            insert_audit(tx, audit)
+        })
+    }
+
+    fn commit_orders(&self, lease: &Lease, page: &PageCommit<'_>) -> Result<(), StoreError> {
+        self.check_lease(lease)?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| record_page(tx, &lease.link, page, None))
+    }
+
+    fn record_audit(&self, lease: &Lease, audit: &[AuditEntry]) -> Result<(), StoreError> {
+        self.check_lease(lease)?;
+        if audit.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| insert_audit(tx, audit))
+    }
+
+    fn prune_audit(&self, before: &str) -> Result<usize, StoreError> {
+        self.write(|tx| trail::prune_audit(tx, before))
+    }
+
+    fn oldest_audit(&self) -> Result<Option<String>, StoreError> {
+        self.with(|inner| {
+            inner
+                .conn
+                .query_row("SELECT MIN(at) FROM audit", [], |r| r.get(0))
+        })
+    }
+
+    fn checkpoint_at_or_before(
+        &self,
+        link: &str,
+        side: Side,
+        at_ms: i64,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        self.with(|inner| trail::checkpoint_at_or_before(&inner.conn, link, side, at_ms))
+    }
+
+    fn first_checkpoint(&self, link: &str, side: Side) -> Result<Option<Checkpoint>, StoreError> {
+        self.with(|inner| trail::first_checkpoint(&inner.conn, link, side))
+    }
+
+    fn cursor_saved_at(&self, link: &str, side: Side) -> Result<Option<String>, StoreError> {
+        self.with(|inner| trail::cursor_saved_at(&inner.conn, link, side))
+    }
+
+    fn set_cursor(
+        &self,
+        lease: &Lease,
+        side: Side,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.check_lease(lease)?;
+        let link = lease.link.as_str();
+        {
+            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            inner.held_cursors.remove(&(link.to_owned(), side));
+        }
+        let now = now_text();
+        self.write(|tx| {
+            match cursor {
+                Some(c) => tx.prepare_cached(UPSERT_CURSOR)?.execute(params![
+                    link,
+                    side.as_str(),
+                    c,
+                    now
+                ])?,
+                None => tx.execute(
+                    "DELETE FROM cursors WHERE link = ?1 AND side = ?2",
+                    params![link, side.as_str()],
+                )?,
+            };
+            Ok(())
         })
     }
 }

@@ -15,6 +15,7 @@ pub const APPLICATION_ID: i64 = 0x4F4C_4E4B;
 const MIGRATION_SQL: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_identity_and_indexes.sql"),
+    include_str!("migrations/003_cursor_checkpoints.sql"),
 ];
 
 /// The schema version this build writes.
@@ -24,7 +25,9 @@ pub const LATEST_VERSION: i64 = MIGRATION_SQL.len() as i64;
 /// commands read an older store as it is). Raise it when a migration changes what reads ask.
 pub const MIN_READABLE_VERSION: i64 = 1;
 
-/// The tables of version 1, which stamped neither `application_id` nor `user_version`.
+/// The tables of the unstamped versions (neither `application_id` nor `user_version`): version 1
+/// and a build between it and the versioned schema that added `cursor_checkpoints` (the
+/// migrations re-create with `IF NOT EXISTS`, so both upgrade the same way).
 const V1_TABLES: &[&str] = &[
     "cursors",
     "orders",
@@ -32,6 +35,7 @@ const V1_TABLES: &[&str] = &[
     "dead_letters",
     "audit",
     "link_stats",
+    "cursor_checkpoints",
 ];
 
 /// The migrations.

@@ -234,30 +234,30 @@ fn a_page_and_a_batch_of_outcomes_are_one_transaction_each() {
     assert_eq!(store.commits(), 1);
     assert_eq!(store.orders("main", &keys).unwrap().len(), 100);
     assert_eq!(
-        store.pending_for("main", Side::Shop, &keys).unwrap().len(),
+        store.pending_into("main", Side::Shop, &keys).unwrap().len(),
         100
     );
     let due = store.due_outbox("main", Side::Shop, 100).unwrap();
-    let outcomes: Vec<WriteOutcome> = due
+    let outcomes: Vec<OutboxUpdate> = due
         .iter()
         .enumerate()
         .map(|(i, e)| match i % 4 {
-            0 => WriteOutcome::Done {
+            0 => OutboxUpdate::Done {
                 entry: e.clone(),
                 changed: true,
             },
-            1 => WriteOutcome::Retry {
+            1 => OutboxUpdate::Retry {
                 entry: e.clone(),
                 delay_ms: 60_000,
                 error: "transient: 503".into(),
                 clear_version: false,
             },
-            2 => WriteOutcome::Dead {
+            2 => OutboxUpdate::Dead {
                 entry: e.clone(),
                 code: "permanent".into(),
                 reason: "closed".into(),
             },
-            _ => WriteOutcome::Dropped {
+            _ => OutboxUpdate::Dropped {
                 entry: e.clone(),
                 audit: outcome_audit(
                     "main",
@@ -353,4 +353,123 @@ fn dead_letter_edits_with_an_unknown_id_change_nothing() {
     let due = store.due_outbox("main", Side::Erp, 10).unwrap();
     assert_eq!(due.len(), 1);
     assert!(due[0].reason.starts_with("retried from dead letters"));
+}
+
+fn audit_at(at: &str, key: &str) -> AuditEntry {
+    AuditEntry {
+        at: at.into(),
+        link: "l".into(),
+        key: key.into(),
+        target: "shop".into(),
+        from_status: None,
+        to_status: "new".into(),
+        action: "applied".into(),
+        why: "test".into(),
+    }
+}
+
+#[test]
+fn pruning_drops_only_records_older_than_the_horizon() {
+    let s = SqliteStore::in_memory().unwrap();
+    let lease = s.lease("l").unwrap();
+    s.record_audit(
+        &lease,
+        &[
+            audit_at("2020-01-01T00:00:00.000Z", "1"),
+            audit_at("2030-01-01T00:00:00.000Z", "1"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.prune_audit("2025-01-01T00:00:00.000Z").unwrap(), 1);
+    let left = s.history("1", None).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].at, "2030-01-01T00:00:00.000Z");
+    assert_eq!(
+        s.oldest_audit().unwrap().as_deref(),
+        Some("2030-01-01T00:00:00.000Z")
+    );
+}
+
+#[test]
+fn queued_writes_are_pending_and_replace_older_ones() {
+    let s = SqliteStore::in_memory().unwrap();
+    let lease = s.lease("l").unwrap();
+    let with = |status: &str| OutboxEntry {
+        status: status.into(),
+        reason: "reconcile".into(),
+        ..entry("7", 0)
+    };
+    s.queue_writes(&lease, &[with("on_order")], &[], &[])
+        .unwrap();
+    s.queue_writes(&lease, &[with("packed")], &[], &[]).unwrap();
+    let p = s.outbox_list(Some("l"), None).unwrap();
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].status, "packed");
+    assert_eq!(s.outbox_list(None, Some("8")).unwrap().len(), 0);
+}
+
+fn commit_cursor(s: &SqliteStore, cursor: &str) {
+    let lease = s.lease("l").unwrap();
+    // A page with an order: an empty page's cursor is only held in memory.
+    s.commit_page(&lease, &page(cursor, &[seen("k")], &[]))
+        .unwrap();
+}
+
+#[test]
+fn a_checkpoint_per_interval_and_the_newest_before_a_moment_wins() {
+    let s = SqliteStore::in_memory().unwrap();
+    commit_cursor(&s, "10");
+    commit_cursor(&s, "11");
+    let first = s.first_checkpoint("l", Side::Erp).unwrap().unwrap();
+    assert_eq!(first.cursor, "10", "the second save is inside the interval");
+    // An older checkpoint, as if saved two minutes ago.
+    s.with(|inner| {
+        inner.conn.execute(
+            "UPDATE cursor_checkpoints SET at_ms = at_ms - 120000 WHERE cursor = '10'",
+            [],
+        )
+    })
+    .unwrap();
+    commit_cursor(&s, "12");
+    let now = now_ms();
+    let at = |ms| {
+        s.checkpoint_at_or_before("l", Side::Erp, ms)
+            .unwrap()
+            .map(|c| c.cursor)
+    };
+    assert_eq!(at(now - 60_000), Some("10".to_owned()));
+    assert_eq!(at(now + 1), Some("12".to_owned()));
+    assert_eq!(at(now - 3_600_000), None);
+    assert_eq!(
+        s.checkpoint_at_or_before("l", Side::Shop, now + 1).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn set_cursor_moves_it_and_none_starts_over_even_over_a_held_cursor() {
+    let s = SqliteStore::in_memory().unwrap();
+    let lease = s.lease("l").unwrap();
+    commit_cursor(&s, "12");
+    s.commit_page(&lease, &page("13", &[], &[])).unwrap();
+    assert_eq!(s.cursor("l", Side::Erp).unwrap().as_deref(), Some("13"));
+    s.set_cursor(&lease, Side::Erp, Some("5")).unwrap();
+    assert_eq!(s.cursor("l", Side::Erp).unwrap().as_deref(), Some("5"));
+    s.set_cursor(&lease, Side::Erp, None).unwrap();
+    assert_eq!(s.cursor("l", Side::Erp).unwrap(), None);
+}
+
+#[test]
+fn an_unstamped_store_with_cursor_checkpoints_is_ours_too() {
+    let (_dir, path) = temp();
+    make_v1(&path);
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(include_str!("migrations/003_cursor_checkpoints.sql"))
+        .unwrap();
+    let store = SqliteStore::open(&path, OpenMode::Own).unwrap();
+    assert_eq!(
+        store.cursor("main", Side::Shop).unwrap().as_deref(),
+        Some("s-7")
+    );
 }

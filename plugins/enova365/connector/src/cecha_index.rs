@@ -1,22 +1,21 @@
 //! With `order_key = "cecha:NAME"` the service cannot filter by key, so the connector keeps an
-//! index key → (ZO id, stamp, state), built by scanning `PobierzZamowienia` by stamp and kept
-//! current by scanning on from the highest stamp it has seen (only what changed since).
+//! index key → (ZO id, change time, state): built by one listing of every ZO by `ID`, then kept
+//! current by reading the change feed from the server time of the last scan minus the overlap.
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use orderlink_plugin_api::model::OrderState;
 
 use crate::config::OrderKey;
 use crate::contract::Zo;
-use crate::order_state::order_state;
+use crate::order_state::{order_state, parse_time};
 
 /// One indexed document.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The ZO's row id.
     pub id: u64,
-    /// Its stamp when last seen.
-    pub stamp: u64,
     /// Its state when last seen.
     pub state: OrderState,
 }
@@ -25,11 +24,11 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct CechaIndex {
     key: OrderKey,
-    /// Every document with a stamp up to this has been seen.
-    scanned_to: u64,
+    /// Every change up to this server time has been seen (`None`: no full scan yet).
+    scanned_to: Option<DateTime<Utc>>,
     by_key: HashMap<String, Entry>,
-    /// Each seen document's key (if it has one) and stamp.
-    key_of_id: HashMap<u64, (Option<String>, u64)>,
+    /// Each seen document's key (if it has one) and change time.
+    key_of_id: HashMap<u64, (Option<String>, Option<DateTime<Utc>>)>,
 }
 
 impl CechaIndex {
@@ -37,27 +36,28 @@ impl CechaIndex {
     pub fn new(key: OrderKey) -> Self {
         CechaIndex {
             key,
-            scanned_to: 0,
+            scanned_to: None,
             by_key: HashMap::new(),
             key_of_id: HashMap::new(),
         }
     }
 
-    /// The stamp to scan on from.
-    pub fn scanned_to(&self) -> u64 {
+    /// The server time the next scan reads the feed from (`None`: a full listing is due).
+    pub fn scanned_to(&self) -> Option<DateTime<Utc>> {
         self.scanned_to
     }
 
-    /// Records that every document up to `stamp` has been seen.
-    pub fn scanned(&mut self, stamp: u64) {
-        self.scanned_to = self.scanned_to.max(stamp);
+    /// Records that every change up to `at` has been seen.
+    pub fn scanned(&mut self, at: DateTime<Utc>) {
+        self.scanned_to = Some(self.scanned_to.map_or(at, |s| s.max(at)));
     }
 
     /// Takes in a document seen anywhere (a scan, the change feed); an older copy than the one
     /// indexed is ignored.
     pub fn observe(&mut self, zo: &Zo) {
-        if let Some((old_key, old_stamp)) = self.key_of_id.get(&zo.id).cloned() {
-            if old_stamp >= zo.stamp {
+        let changed = parse_time(&zo.zmieniono);
+        if let Some((old_key, old_time)) = self.key_of_id.get(&zo.id).cloned() {
+            if matches!((old_time, changed), (Some(old), Some(new)) if old > new) {
                 return;
             }
             if let Some(old_key) = old_key {
@@ -67,19 +67,13 @@ impl CechaIndex {
             }
         }
         let Some(state) = order_state(zo, &self.key) else {
-            self.key_of_id.insert(zo.id, (None, zo.stamp));
+            self.key_of_id.insert(zo.id, (None, changed));
             return;
         };
         self.key_of_id
-            .insert(zo.id, (Some(state.key.clone()), zo.stamp));
-        self.by_key.insert(
-            state.key.clone(),
-            Entry {
-                id: zo.id,
-                stamp: zo.stamp,
-                state,
-            },
-        );
+            .insert(zo.id, (Some(state.key.clone()), changed));
+        self.by_key
+            .insert(state.key.clone(), Entry { id: zo.id, state });
     }
 
     /// The document indexed under a key.
@@ -93,13 +87,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn zo(id: u64, stamp: u64, cecha: Option<&str>, status: &str) -> Zo {
+    fn zo(id: u64, second: u32, cecha: Option<&str>, status: &str) -> Zo {
         let cechy = match cecha {
             Some(c) => json!({ "NrSklepu": c }),
             None => json!({}),
         };
         serde_json::from_value(json!({
-            "ID": id, "Potwierdzenie": status, "Stamp": stamp, "Cechy": cechy
+            "ID": id, "Potwierdzenie": status, "Cechy": cechy,
+            "Zmieniono": format!("2026-11-30T10:00:{second:02}+01:00")
         }))
         .unwrap_or_else(|e| panic!("{e}"))
     }
@@ -116,7 +111,6 @@ mod tests {
             ix.get("A-1").map(|e| e.state.status.as_str()),
             Some("Potwierdzony")
         );
-        assert_eq!(ix.get("A-1").map(|e| e.stamp), Some(9));
         // The cecha moves to another value: the old key is gone.
         ix.observe(&zo(1, 10, Some("A-2"), "Potwierdzony"));
         assert!(ix.get("A-1").is_none());
@@ -126,8 +120,10 @@ mod tests {
         assert!(ix.get("A-2").is_none());
         ix.observe(&zo(1, 10, Some("A-2"), "Potwierdzony"));
         assert!(ix.get("A-2").is_none());
-        ix.scanned(11);
-        ix.scanned(4);
-        assert_eq!(ix.scanned_to(), 11);
+        assert_eq!(ix.scanned_to(), None);
+        let t = parse_time("2026-11-30T10:00:11+01:00").unwrap_or_default();
+        ix.scanned(t);
+        ix.scanned(t - chrono::Duration::seconds(9));
+        assert_eq!(ix.scanned_to(), Some(t));
     }
 }

@@ -1,13 +1,16 @@
 //! The orderlink connector plugin for the enova365 ERP.
 //!
-//! It talks to the Soneta WebAPI server's generic `MethodInvoker` endpoint, where the orderlink
-//! order service (`OrderLink.Enova365.IZamowieniaApi`) lists ZO documents by `Stamp`, sets their
-//! `Potwierdzenie` in batches and names the confirmation values. The contract is
-//! `shared/specs/enova365/README.md`; the config is documented in `plugins/enova365/README.md`.
+//! It talks to the orderlink add-on (`plugins/enova365/addon/`, service
+//! `OrderLink.Enova365.IZamowieniaApi`) on the Soneta WebAPI server, over the Dynamic WebAPI
+//! (default) or the legacy MethodInvoker: ZO documents by change time, their `Potwierdzenie` set
+//! in batches with a compare-and-set, and the confirmation values. The contract is
+//! `plugins/enova365/contract/`; the config is documented in `plugins/enova365/README.md`.
 //!
 //! - [`config`]: the config and its JSON Schema.
-//! - `webapi`: the HTTP client (login in every body, failures classified, secrets scrubbed).
+//! - `webapi`: the HTTP client over both transports (sessions, retries, failures classified,
+//!   secrets scrubbed).
 //! - `contract`: the service's arguments and results.
+//! - `feed`: the change feed's cursor (position, settled mark, overlap dedupe).
 //! - `order_state`, `outcome`: ZO → order state, per-document result → apply outcome.
 //! - `cecha_index`: the key index used when the order key is a custom field.
 //! - `connector`: the [`Connector`](orderlink_plugin_api::sdk::Connector) implementation.
@@ -16,6 +19,7 @@ mod cecha_index;
 pub mod config;
 mod connector;
 mod contract;
+mod feed;
 mod order_state;
 mod outcome;
 mod webapi;
@@ -34,8 +38,9 @@ pub fn info() -> ConnectorInfo {
     ConnectorInfo {
         name: CONNECTOR.into(),
         role: ConnectorRole::Erp,
-        description: "enova365 ERP through the Soneta WebAPI order service: ZO Potwierdzenie"
-            .into(),
+        description:
+            "enova365 ERP through the orderlink add-on on the Soneta WebAPI: ZO Potwierdzenie"
+                .into(),
         config_schema: config::schema(),
         capabilities: vec![
             Capability::Changes,
@@ -44,7 +49,8 @@ pub fn info() -> ConnectorInfo {
             Capability::Fulfilment,
             Capability::CreatedAt,
             Capability::ApiUsage,
-            Capability::Preconditions,
+            Capability::List,
+            Capability::CompareAndSet,
         ],
     }
 }

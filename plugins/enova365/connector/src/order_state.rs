@@ -1,5 +1,5 @@
 //! A ZO as orderlink sees it: key from `ObcyNumer` or a *cecha*, status from `Potwierdzenie`,
-//! fulfilment from the sales documents, dates from Polish local time to UTC, `Stamp` as version.
+//! fulfilment from the sales documents, dates from Polish local time to UTC.
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::Warsaw;
@@ -61,9 +61,9 @@ pub fn order_state(zo: &Zo, key: &OrderKey) -> Option<OrderState> {
         id: Some(zo.id.to_string()),
         status: zo.potwierdzenie.name(&POTWIERDZENIE),
         created_at: zo.data.as_deref().and_then(parse_date),
-        changed_at: zo.zmieniono.as_deref().and_then(parse_time),
+        changed_at: parse_time(&zo.zmieniono),
         fulfilled: Some(zo.zrealizowane || !zo.dokumenty_sprzedazy.is_empty()),
-        version: Some(zo.stamp.to_string()),
+        version: None,
     })
 }
 
@@ -77,7 +77,7 @@ mod tests {
             "ID": 1042, "NumerPelny": "ZO/000042/2026", "Data": "2026-11-02",
             "Potwierdzenie": "Potwierdzony", "ObcyNumer": " 17 ",
             "Cechy": { "Sklep": "shop1", "Nr": 88 }, "Zrealizowane": false,
-            "DokumentySprzedazy": [], "Stamp": 123456, "Zmieniono": "2026-07-03T08:00:12"
+            "DokumentySprzedazy": [], "Zmieniono": "2026-07-03T08:00:12"
         });
         if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
             for (k, val) in e {
@@ -104,7 +104,7 @@ mod tests {
         assert_eq!(s.created_at, utc("2026-11-01T23:00:00Z"));
         assert_eq!(s.changed_at, utc("2026-07-03T06:00:12Z"));
         assert_eq!(s.fulfilled, Some(false));
-        assert_eq!(s.version.as_deref(), Some("123456"));
+        assert_eq!(s.version, None);
     }
 
     #[test]

@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::faults::FaultRates;
+use crate::model::{format_local, parse_local, Zo};
 use crate::model::{Potwierdzenie, SalesKind, Stan};
 use crate::seed::{seed, SeedRequest};
-use crate::store::{today_local, ActionError, NewZo, Store};
+use crate::store::{today_local, ActionError, NewZo, Store, USER};
 use crate::AppState;
 
 /// The control routes.
@@ -37,6 +38,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_sim/counters/reset", post(reset_counters))
         .route("/_sim/faults", get(get_faults).post(set_faults))
         .route("/_sim/settings", get(get_settings).post(set_settings))
+        .route("/_sim/load", post(load_documents))
+        .route("/_sim/clock", get(get_clock).post(set_clock))
+        .route("/_sim/sessions", get(sessions))
+        .route("/_sim/sessions/expire", post(expire_sessions))
 }
 
 /// A refused control call: a status and a message, sent as `{"error": "..."}`.
@@ -102,7 +107,7 @@ fn document(store: &Store, id: u64) -> Answer {
 
 async fn state(State(app): State<Arc<AppState>>) -> Answer {
     let s = lock(&app)?;
-    Ok(Json(json!({ "documents": s.len(), "max_stamp": s.last_stamp() })).into_response())
+    Ok(Json(json!({ "documents": s.len(), "now": format_local(s.now()) })).into_response())
 }
 
 async fn seed_documents(
@@ -112,7 +117,7 @@ async fn seed_documents(
     let mut store = lock(&app)?;
     let n = seed(&mut store, &request).map_err(|e| Failure::new(StatusCode::BAD_REQUEST, e))?;
     tracing::info!(documents = n, seed = request.seed, "seeded");
-    Ok(Json(json!({ "documents": n, "max_stamp": store.last_stamp() })).into_response())
+    Ok(Json(json!({ "documents": n })).into_response())
 }
 
 /// The body of `POST /_sim/documents`; every field is optional.
@@ -167,6 +172,7 @@ async fn create_document(
         guid: None,
         sales: vec![],
         zmieniono: None,
+        operator: None,
     };
     let zo = store.insert(new)?;
     Ok((StatusCode::CREATED, Json(zo.view())).into_response())
@@ -255,7 +261,7 @@ fn act(app: &AppState, target: Target, action: &str, body: &[u8]) -> Answer {
                 .value;
             let value = Potwierdzenie::from_value(&value)
                 .ok_or_else(|| bad_request(&format!("unknown Potwierdzenie {value}")))?;
-            store.set_potwierdzenie(id, value).map(drop)
+            store.set_potwierdzenie(id, value, USER).map(drop)
         }
         "approve" => store.approve(id).map(drop),
         "invoice" => store.issue_sales(id, SalesKind::Invoice).map(drop),
@@ -295,23 +301,146 @@ async fn set_faults(State(app): State<Arc<AppState>>, Json(rates): Json<FaultRat
     Ok(Json(app.faults.rates()).into_response())
 }
 
-/// Runtime settings (`GET`/`POST /_sim/settings`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Runtime settings (`GET`/`POST /_sim/settings`); a `POST` changes the fields it names.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     /// Send `ResultInstance` as a string holding JSON.
-    result_as_string: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result_as_string: Option<bool>,
+    /// Serve the legacy MethodInvoker endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method_invoker: Option<bool>,
+    /// Dynamic WebAPI sessions end after this many milliseconds without a request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_idle_ms: Option<u64>,
+}
+
+fn settings(app: &AppState) -> Settings {
+    Settings {
+        result_as_string: Some(app.result_as_string.load(Ordering::Relaxed)),
+        method_invoker: Some(app.method_invoker.load(Ordering::Relaxed)),
+        session_idle_ms: Some(app.session_idle_ms.load(Ordering::Relaxed)),
+    }
 }
 
 async fn get_settings(State(app): State<Arc<AppState>>) -> Response {
-    Json(Settings {
-        result_as_string: app.result_as_string.load(Ordering::Relaxed),
-    })
-    .into_response()
+    Json(settings(&app)).into_response()
 }
 
 async fn set_settings(State(app): State<Arc<AppState>>, Json(s): Json<Settings>) -> Response {
-    app.result_as_string
-        .store(s.result_as_string, Ordering::Relaxed);
-    Json(s).into_response()
+    if let Some(v) = s.result_as_string {
+        app.result_as_string.store(v, Ordering::Relaxed);
+    }
+    if let Some(v) = s.method_invoker {
+        app.method_invoker.store(v, Ordering::Relaxed);
+    }
+    if let Some(v) = s.session_idle_ms {
+        app.session_idle_ms.store(v, Ordering::Relaxed);
+    }
+    Json(settings(&app)).into_response()
+}
+
+/// The body of `POST /_sim/load`: exact documents (a contract example's `documents`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoadRequest {
+    documents: Vec<LoadedZo>,
+}
+
+/// One document to load, as the contract examples write it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct LoadedZo {
+    #[serde(rename = "ID")]
+    id: u64,
+    guid: String,
+    numer_pelny: String,
+    data: String,
+    stan: Value,
+    potwierdzenie: Value,
+    obcy_numer: String,
+    #[serde(default)]
+    cechy: BTreeMap<String, String>,
+    #[serde(default)]
+    dokumenty_sprzedazy: Vec<String>,
+    zmieniono: String,
+    operator: String,
+}
+
+impl LoadedZo {
+    fn into_zo(self) -> Result<Zo, Failure> {
+        let numer = self
+            .numer_pelny
+            .split('/')
+            .nth(1)
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| {
+                bad_request(&format!(
+                    "NumerPelny `{}` is not ZO/N/YYYY",
+                    self.numer_pelny
+                ))
+            })?;
+        Ok(Zo {
+            id: self.id,
+            guid: self.guid,
+            numer,
+            data: parse_date(&self.data)?,
+            stan: Stan::from_value(&self.stan).ok_or_else(|| bad_request("unknown Stan"))?,
+            potwierdzenie: Potwierdzenie::from_value(&self.potwierdzenie)
+                .ok_or_else(|| bad_request("unknown Potwierdzenie"))?,
+            obcy_numer: self.obcy_numer.trim().to_owned(),
+            cechy: self.cechy,
+            sales: self.dokumenty_sprzedazy,
+            zmieniono: parse_local(&self.zmieniono).ok_or_else(|| {
+                bad_request(&format!("Zmieniono `{}` is not a time", self.zmieniono))
+            })?,
+            operator: self.operator,
+        })
+    }
+}
+
+async fn load_documents(State(app): State<Arc<AppState>>, Json(body): Json<LoadRequest>) -> Answer {
+    let docs = body
+        .documents
+        .into_iter()
+        .map(LoadedZo::into_zo)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut store = lock(&app)?;
+    store.load(docs)?;
+    Ok(Json(json!({ "documents": store.len() })).into_response())
+}
+
+/// The body of `POST /_sim/clock`: freeze at a time, or `null` to let it run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockRequest {
+    now: Option<String>,
+}
+
+async fn get_clock(State(app): State<Arc<AppState>>) -> Answer {
+    let store = lock(&app)?;
+    Ok(Json(json!({ "now": format_local(store.now()) })).into_response())
+}
+
+async fn set_clock(State(app): State<Arc<AppState>>, Json(body): Json<ClockRequest>) -> Answer {
+    let at = match body.now.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            parse_local(raw)
+                .ok_or_else(|| bad_request(&format!("`{raw}` is not an ISO 8601 time")))?,
+        ),
+    };
+    let mut store = lock(&app)?;
+    store.freeze(at);
+    Ok(Json(json!({ "now": format_local(store.now()), "frozen": at.is_some() })).into_response())
+}
+
+async fn sessions(State(app): State<Arc<AppState>>) -> Response {
+    Json(json!({ "open": app.sessions.len() })).into_response()
+}
+
+async fn expire_sessions(State(app): State<Arc<AppState>>) -> Response {
+    app.sessions.clear();
+    Json(json!({ "open": 0 })).into_response()
 }

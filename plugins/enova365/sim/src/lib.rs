@@ -1,26 +1,35 @@
 //! A simulator of the Soneta enova365 WebAPI server with the orderlink order service installed
 //! (the contract: `shared/specs/enova365/README.md`; the usage: `plugins/enova365/README.md`).
 //!
-//! - [`webapi`]: `POST /api/MethodInvoker/InvokeServiceMethod` and the service methods.
-//! - [`control`]: the `/_sim/` control API (seed, user actions, counters, faults, settings).
+//! - [`dynamic`]: the Dynamic WebAPI (`LoginApi`, `LogoutApi`, `CurrentVersion`,
+//!   `/api/ZamowieniaApi/{Method}`) and its sessions.
+//! - [`method_invoker`]: the legacy `POST /api/MethodInvoker/InvokeServiceMethod` (off unless
+//!   switched on).
+//! - [`service`]: the order service both transports call (the add-on's behaviour).
+//! - [`gate`]: request counting and fault injection in front of every WebAPI request.
+//! - [`control`]: the `/_sim/` control API (seed, load, clock, user actions, counters, faults,
+//!   settings, sessions).
 //! - [`store`], [`model`], [`seed`]: the ZO documents, their indexes and deterministic seeding.
 //! - [`faults`], [`counters`]: injected faults and per-method request counters.
 //! - [`server`]: the accept loop (it can drop a connection on purpose).
 
 pub mod control;
 pub mod counters;
+pub mod dynamic;
 pub mod faults;
+pub mod gate;
+pub mod method_invoker;
 pub mod model;
 pub mod seed;
 pub mod server;
+pub mod service;
 pub mod store;
-pub mod webapi;
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -58,11 +67,25 @@ impl Default for Credentials {
     }
 }
 
+/// The enova365 version the simulator reports.
+pub const VERSION: &str = "2510.2.2";
+
+/// How long a Dynamic WebAPI session lives without a request on a real server.
+pub const SESSION_IDLE_MS: u64 = 5 * 60 * 1000;
+
 /// How the simulator behaves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SimOptions {
-    /// The login it accepts.
+    /// The MethodInvoker login it accepts; `operator` is also the application token's operator.
     pub credentials: Credentials,
+    /// The application token `LoginApi` accepts (empty: none).
+    pub app_token: String,
+    /// Serve the legacy MethodInvoker endpoint (off: 404, as current servers).
+    pub method_invoker: bool,
+    /// Idle time after which a Dynamic WebAPI session is gone, in milliseconds.
+    pub session_idle_ms: u64,
+    /// The version `GET /api/CurrentVersion` answers.
+    pub version: String,
     /// The name of the order service.
     pub service_name: String,
     /// Send `ResultInstance` as a string holding JSON.
@@ -75,10 +98,29 @@ pub struct SimOptions {
     pub fault_seed: u64,
 }
 
+impl std::fmt::Debug for SimOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimOptions")
+            .field("credentials", &self.credentials)
+            .field("app_token", &"***")
+            .field("method_invoker", &self.method_invoker)
+            .field("session_idle_ms", &self.session_idle_ms)
+            .field("service_name", &self.service_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The application token the simulator accepts unless told otherwise.
+pub const DEFAULT_APP_TOKEN: &str = "orderlink-app-token";
+
 impl Default for SimOptions {
     fn default() -> Self {
         SimOptions {
             credentials: Credentials::default(),
+            app_token: DEFAULT_APP_TOKEN.into(),
+            method_invoker: false,
+            session_idle_ms: SESSION_IDLE_MS,
+            version: VERSION.into(),
             service_name: DEFAULT_SERVICE.into(),
             result_as_string: false,
             max_limit: 500,
@@ -101,6 +143,12 @@ pub struct AppState {
     pub counters: Counters,
     /// Send `ResultInstance` as a string (changeable at runtime).
     pub result_as_string: AtomicBool,
+    /// Serve MethodInvoker (changeable at runtime).
+    pub method_invoker: AtomicBool,
+    /// The session idle time in milliseconds (changeable at runtime).
+    pub session_idle_ms: AtomicU64,
+    /// The Dynamic WebAPI sessions.
+    pub sessions: dynamic::Sessions,
 }
 
 impl AppState {
@@ -111,15 +159,22 @@ impl AppState {
             faults: Faults::new(options.faults.clone(), options.fault_seed),
             counters: Counters::default(),
             result_as_string: AtomicBool::new(options.result_as_string),
+            method_invoker: AtomicBool::new(options.method_invoker),
+            session_idle_ms: AtomicU64::new(options.session_idle_ms),
+            sessions: dynamic::Sessions::default(),
             options,
         })
     }
 }
 
-/// The whole HTTP application: the WebAPI endpoint and the control API.
+/// The whole HTTP application: both WebAPI transports and the control API.
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
-        .route(webapi::PATH, post(webapi::invoke))
+        .route(method_invoker::PATH, post(method_invoker::invoke))
+        .route("/api/LoginApi", post(dynamic::login))
+        .route("/api/LogoutApi", post(dynamic::logout))
+        .route("/api/CurrentVersion", get(dynamic::version))
+        .route("/api/{controller}/{method}", post(dynamic::method))
         .merge(control::routes())
         .with_state(state)
 }

@@ -9,7 +9,10 @@ use anyhow::Context;
 use clap::Parser;
 use enova365_sim::faults::{FaultRates, DEFAULT_SLOW_MS};
 use enova365_sim::seed::{seed, SeedRequest};
-use enova365_sim::{app, server, AppState, Credentials, SimOptions, DEFAULT_SERVICE};
+use enova365_sim::{
+    app, server, AppState, Credentials, SimOptions, DEFAULT_APP_TOKEN, DEFAULT_SERVICE,
+    SESSION_IDLE_MS, VERSION,
+};
 use tokio::net::TcpListener;
 
 /// A simulator of the enova365 WebAPI server with the orderlink order service installed.
@@ -33,6 +36,21 @@ struct Cli {
         hide_env_values = true
     )]
     password: String,
+    /// The application token `POST /api/LoginApi` accepts (its operator is `--operator`).
+    #[arg(
+        long,
+        env = "ENOVA365_SIM_APP_TOKEN",
+        default_value = DEFAULT_APP_TOKEN,
+        hide_env_values = true,
+        hide_default_value = true
+    )]
+    app_token: String,
+    /// Serve the legacy `/api/MethodInvoker/InvokeServiceMethod` (off: 404, as current servers).
+    #[arg(long)]
+    method_invoker: bool,
+    /// Dynamic WebAPI sessions end after this many milliseconds without a request.
+    #[arg(long, default_value_t = SESSION_IDLE_MS)]
+    session_idle_ms: u64,
     /// The name of the order service.
     #[arg(long, default_value = DEFAULT_SERVICE)]
     service_name: String,
@@ -120,6 +138,10 @@ async fn main() -> anyhow::Result<()> {
             operator: cli.operator,
             password: cli.password,
         },
+        app_token: cli.app_token,
+        method_invoker: cli.method_invoker,
+        session_idle_ms: cli.session_idle_ms,
+        version: VERSION.into(),
         service_name: cli.service_name,
         result_as_string: cli.result_as_string,
         max_limit: cli.max_limit,

@@ -26,9 +26,10 @@ fn enum_index(value: &Value, names: &[&str]) -> Option<usize> {
 }
 
 /// `Stan`: the state of a trade document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Stan {
     /// A draft (0).
+    #[default]
     Bufor,
     /// Approved (1).
     Zatwierdzony,
@@ -60,9 +61,10 @@ impl Stan {
 }
 
 /// `Potwierdzenie` (`PotwierdzenieDokumentuHandlowego`): the confirmation of a trade document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Potwierdzenie {
     /// Unconfirmed (0).
+    #[default]
     Niepotwierdzony,
     /// Confirmed (1).
     Potwierdzony,
@@ -143,10 +145,10 @@ pub struct Zo {
     pub cechy: BTreeMap<String, String>,
     /// Full numbers of the sales documents issued from this ZO.
     pub sales: Vec<String>,
-    /// The row version: grows with every write.
-    pub stamp: u64,
-    /// When the row was last written (server local time, Europe/Warsaw).
+    /// When it was last changed (server local time, Europe/Warsaw, whole seconds).
     pub zmieniono: NaiveDateTime,
+    /// The operator of the last change (what `PominOperatora` compares).
+    pub operator: String,
 }
 
 /// A ZO as the service and the control API send it.
@@ -174,10 +176,26 @@ pub struct ZoView {
     pub zrealizowane: bool,
     /// The sales documents issued from it.
     pub dokumenty_sprzedazy: Vec<String>,
-    /// The row version.
-    pub stamp: u64,
-    /// When it was last written, `YYYY-MM-DDTHH:MM:SS`.
+    /// When it was last changed, ISO 8601 with the Warsaw offset.
     pub zmieniono: String,
+}
+
+/// A Warsaw local time with its offset, `2026-11-03T08:00:12+01:00`.
+pub fn format_local(t: NaiveDateTime) -> String {
+    use chrono::TimeZone;
+    match chrono_tz::Europe::Warsaw.from_local_datetime(&t).earliest() {
+        Some(z) => z.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        None => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+    }
+}
+
+/// An ISO 8601 time (with an offset, or Warsaw local without) as Warsaw local time.
+pub fn parse_local(raw: &str) -> Option<NaiveDateTime> {
+    let raw = raw.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Some(t.with_timezone(&chrono_tz::Europe::Warsaw).naive_local());
+    }
+    NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f").ok()
 }
 
 impl Zo {
@@ -210,8 +228,7 @@ impl Zo {
             cechy: self.cechy.clone(),
             zrealizowane: self.zrealizowane(),
             dokumenty_sprzedazy: self.sales.clone(),
-            stamp: self.stamp,
-            zmieniono: self.zmieniono.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            zmieniono: format_local(self.zmieniono),
         }
     }
 }
@@ -253,8 +270,8 @@ mod tests {
             obcy_numer: "17".into(),
             cechy: BTreeMap::new(),
             sales: vec![],
-            stamp: 1,
             zmieniono: NaiveDateTime::default(),
+            operator: String::new(),
         };
         assert_eq!(zo.numer_pelny(), "ZO/000042/2026/BUFOR");
         zo.stan = Stan::Zatwierdzony;

@@ -98,6 +98,7 @@ pub fn seed(store: &mut Store, request: &SeedRequest) -> Result<usize, TooMany> 
             guid: Some(format_guid(guid)),
             sales,
             zmieniono: Some(zmieniono),
+            operator: None,
         };
         // Seeded foreign numbers are distinct and the store was just cleared.
         let _ = store.insert(new);
@@ -129,7 +130,7 @@ mod tests {
 
     fn snapshot(store: &Store) -> Vec<(String, String, &'static str, &'static str, bool)> {
         store
-            .changed_since(&Query {
+            .page(&Query {
                 limit: usize::MAX - 1,
                 ..Query::default()
             })

@@ -1,12 +1,15 @@
-//! The simulated database: ZO documents indexed by id, by `Stamp` and by `ObcyNumer`, the global
-//! row-version counter, and the actions an ERP user (or the service) performs on them.
+//! The simulated database: ZO documents indexed by id, by (change time, id) and by `ObcyNumer`,
+//! the server's clock (frozen on request), and the actions an ERP user (or the service) performs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Europe::Warsaw;
 
 use crate::model::{Potwierdzenie, SalesKind, Stan, Zo};
+
+/// The operator of changes made by ERP users (the control API).
+pub const USER: &str = "Użytkownik";
 
 /// The server's local time (enova365 servers keep Polish time).
 pub fn now_local() -> NaiveDateTime {
@@ -16,6 +19,11 @@ pub fn now_local() -> NaiveDateTime {
 /// The server's local date.
 pub fn today_local() -> NaiveDate {
     now_local().date()
+}
+
+/// A time cut to whole seconds (the precision of `Zmieniono`).
+pub fn to_second(t: NaiveDateTime) -> NaiveDateTime {
+    t.with_nanosecond(0).unwrap_or(t)
 }
 
 /// Why an action on a document was refused.
@@ -30,7 +38,7 @@ pub enum ActionError {
 }
 
 /// A document to create.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewZo {
     /// The foreign number (empty: none). Non-empty numbers are unique.
     pub obcy_numer: String,
@@ -46,32 +54,37 @@ pub struct NewZo {
     pub guid: Option<String>,
     /// Sales documents already issued from it.
     pub sales: Vec<SalesKind>,
-    /// When it was last written (now when absent).
+    /// When it was last changed (the clock's now when absent).
     pub zmieniono: Option<NaiveDateTime>,
+    /// Who changed it last (an ERP user when absent).
+    pub operator: Option<String>,
 }
 
 /// What `PobierzZamowienia` asks for.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
-    /// Only documents with `Stamp` greater than this.
-    pub after: u64,
+    /// Change feed: documents after (this time, `po_id`) by (change time, id); `None`: a
+    /// listing of documents with id greater than `po_id`.
+    pub changed_from: Option<NaiveDateTime>,
+    /// The keyset position's id.
+    pub po_id: u64,
     /// Only these foreign numbers.
     pub obcy: Option<Vec<String>>,
     /// Only documents dated on or after this day.
     pub created_from: Option<NaiveDate>,
     /// Only documents without a sales document.
     pub only_unfulfilled: bool,
+    /// Leave out documents whose last change was made by this operator.
+    pub skip_operator: Option<String>,
     /// The most documents to return.
     pub limit: usize,
 }
 
-/// One page of documents, oldest change first.
+/// One page of documents.
 #[derive(Debug)]
 pub struct Page<'a> {
-    /// The documents.
+    /// The documents, in the query's order.
     pub docs: Vec<&'a Zo>,
-    /// The highest `Stamp` returned (the query's `after` when none).
-    pub max_stamp: u64,
     /// Whether more matching documents follow.
     pub more: bool,
 }
@@ -80,9 +93,9 @@ pub struct Page<'a> {
 #[derive(Debug, Default)]
 pub struct Store {
     docs: BTreeMap<u64, Zo>,
-    by_stamp: BTreeMap<u64, u64>,
+    by_change: BTreeSet<(NaiveDateTime, u64)>,
     by_obcy: HashMap<String, u64>,
-    last_stamp: u64,
+    frozen: Option<NaiveDateTime>,
     next_id: u64,
     next_numer: u64,
     next_invoice: u64,
@@ -103,11 +116,21 @@ impl Store {
         }
     }
 
-    /// Removes every document (the stamp counter keeps growing, like a real rowversion).
+    /// Removes every document (the clock stays as it is).
     pub fn clear(&mut self) {
-        let last_stamp = self.last_stamp;
+        let frozen = self.frozen;
         *self = Store::new();
-        self.last_stamp = last_stamp;
+        self.frozen = frozen;
+    }
+
+    /// The server's time now (local, whole seconds): the frozen time if the clock is frozen.
+    pub fn now(&self) -> NaiveDateTime {
+        self.frozen.unwrap_or_else(|| to_second(now_local()))
+    }
+
+    /// Freezes the clock at a local time, or lets it run again (`None`).
+    pub fn freeze(&mut self, at: Option<NaiveDateTime>) {
+        self.frozen = at.map(to_second);
     }
 
     /// How many documents there are.
@@ -120,11 +143,6 @@ impl Store {
         self.docs.is_empty()
     }
 
-    /// The highest stamp given out so far.
-    pub fn last_stamp(&self) -> u64 {
-        self.last_stamp
-    }
-
     /// A document by id.
     pub fn get(&self, id: u64) -> Option<&Zo> {
         self.docs.get(&id)
@@ -135,9 +153,28 @@ impl Store {
         self.by_obcy.get(obcy).copied()
     }
 
-    fn next_stamp(&mut self) -> u64 {
-        self.last_stamp += 1;
-        self.last_stamp
+    /// Puts exact documents in (ids, numbers and change times as given), for contract examples;
+    /// later documents get ids after the highest.
+    pub fn load(&mut self, docs: Vec<Zo>) -> Result<(), ActionError> {
+        self.clear();
+        for zo in docs {
+            if self.docs.contains_key(&zo.id) {
+                return Err(ActionError::Refused(format!("ID {} twice", zo.id)));
+            }
+            if !zo.obcy_numer.is_empty()
+                && self.by_obcy.insert(zo.obcy_numer.clone(), zo.id).is_some()
+            {
+                return Err(ActionError::Refused(format!(
+                    "ObcyNumer '{}' twice",
+                    zo.obcy_numer
+                )));
+            }
+            self.next_id = self.next_id.max(zo.id + 1);
+            self.next_numer = self.next_numer.max(zo.numer + 1);
+            self.by_change.insert((zo.zmieniono, zo.id));
+            self.docs.insert(zo.id, zo);
+        }
+        Ok(())
     }
 
     fn sales_number(&mut self, kind: SalesKind) -> String {
@@ -168,7 +205,6 @@ impl Store {
             .iter()
             .map(|k| self.sales_number(*k))
             .collect::<Vec<_>>();
-        let stamp = self.next_stamp();
         let zo = Zo {
             id,
             guid: new
@@ -181,21 +217,22 @@ impl Store {
             obcy_numer: obcy.clone(),
             cechy: new.cechy,
             sales,
-            stamp,
-            zmieniono: new.zmieniono.unwrap_or_else(now_local),
+            zmieniono: new.zmieniono.map_or_else(|| self.now(), to_second),
+            operator: new.operator.unwrap_or_else(|| USER.to_owned()),
         };
         if !obcy.is_empty() {
             self.by_obcy.insert(obcy, id);
         }
-        self.by_stamp.insert(stamp, id);
+        self.by_change.insert((zo.zmieniono, id));
         Ok(self.docs.entry(id).or_insert(zo))
     }
 
-    /// Runs a write on a document: `change` returns whether it changed anything; a change gets a
-    /// new stamp and modification time.
-    fn write<T>(
+    /// Runs a write on a document: `change` returns whether it changed anything; a change gets
+    /// the clock's time as its change time and `operator` as the last change's operator.
+    fn write_as<T>(
         &mut self,
         id: u64,
+        operator: &str,
         change: impl FnOnce(&mut Zo) -> Result<(bool, T), ActionError>,
     ) -> Result<T, ActionError> {
         let doc = self.docs.get_mut(&id).ok_or_else(|| {
@@ -203,24 +240,36 @@ impl Store {
         })?;
         let (changed, out) = change(doc)?;
         if changed {
-            self.last_stamp += 1;
-            let stamp = self.last_stamp;
-            let old = std::mem::replace(&mut doc.stamp, stamp);
-            doc.zmieniono = now_local();
-            self.by_stamp.remove(&old);
-            self.by_stamp.insert(stamp, id);
+            let now = match self.frozen {
+                Some(t) => t,
+                None => to_second(now_local()),
+            };
+            let old = std::mem::replace(&mut doc.zmieniono, now);
+            doc.operator = operator.to_owned();
+            self.by_change.remove(&(old, id));
+            self.by_change.insert((now, id));
         }
         Ok(out)
     }
 
-    /// Sets `Potwierdzenie`: refused on a cancelled or locked document; the value it already has
-    /// is no change (no new stamp). Returns whether it changed.
+    /// A write by an ERP user (the control API).
+    fn write<T>(
+        &mut self,
+        id: u64,
+        change: impl FnOnce(&mut Zo) -> Result<(bool, T), ActionError>,
+    ) -> Result<T, ActionError> {
+        self.write_as(id, USER, change)
+    }
+
+    /// Sets `Potwierdzenie` as `operator`: refused on a cancelled or locked document; the value it
+    /// already has is no change (no new change time). Returns whether it changed.
     pub fn set_potwierdzenie(
         &mut self,
         id: u64,
         value: Potwierdzenie,
+        operator: &str,
     ) -> Result<bool, ActionError> {
-        self.write(id, |doc| {
+        self.write_as(id, operator, |doc| {
             if doc.potwierdzenie == value {
                 return Ok((false, false));
             }
@@ -325,7 +374,7 @@ impl Store {
         })
     }
 
-    /// Edits the foreign number, custom fields or date; every edit is a write (new stamp).
+    /// Edits the foreign number, custom fields or date; every edit is a write.
     pub fn edit(
         &mut self,
         id: u64,
@@ -367,42 +416,54 @@ impl Store {
         Ok(())
     }
 
-    /// Documents changed after `query.after`, oldest change first (keyset paging by stamp).
-    pub fn changed_since(&self, query: &Query) -> Page<'_> {
+    /// One page of `PobierzZamowienia`: the feed by (change time, id) after the position, or the
+    /// listing by id, filtered.
+    pub fn page(&self, query: &Query) -> Page<'_> {
         let matches = |doc: &Zo| {
             !matches!(query.created_from, Some(from) if doc.data < from)
                 && (!query.only_unfulfilled || !doc.zrealizowane())
+                && !matches!(&query.skip_operator, Some(op) if doc.operator.eq_ignore_ascii_case(op))
+                && match query.changed_from {
+                    Some(t) => (doc.zmieniono, doc.id) > (t, query.po_id),
+                    None => doc.id > query.po_id,
+                }
         };
         let limit = query.limit.max(1);
-        let mut docs: Vec<&Zo> = match &query.obcy {
-            Some(keys) => {
+        let mut docs: Vec<&Zo> = match (&query.obcy, query.changed_from) {
+            (Some(keys), _) => {
                 let mut found: Vec<&Zo> = keys
                     .iter()
                     .filter_map(|k| self.by_obcy.get(k.trim()))
                     .filter_map(|id| self.docs.get(id))
-                    .filter(|d| d.stamp > query.after && matches(d))
+                    .filter(|d| matches(d))
                     .collect();
-                found.sort_by_key(|d| d.stamp);
+                if query.changed_from.is_some() {
+                    found.sort_by_key(|d| (d.zmieniono, d.id));
+                } else {
+                    found.sort_by_key(|d| d.id);
+                }
                 found.dedup_by_key(|d| d.id);
                 found.truncate(limit + 1);
                 found
             }
-            None => self
-                .by_stamp
-                .range(query.after.saturating_add(1)..)
+            (None, Some(t)) => self
+                .by_change
+                .range((t, query.po_id.saturating_add(1))..)
                 .filter_map(|(_, id)| self.docs.get(id))
+                .filter(|d| matches(d))
+                .take(limit + 1)
+                .collect(),
+            (None, None) => self
+                .docs
+                .range(query.po_id.saturating_add(1)..)
+                .map(|(_, d)| d)
                 .filter(|d| matches(d))
                 .take(limit + 1)
                 .collect(),
         };
         let more = docs.len() > limit;
         docs.truncate(limit);
-        let max_stamp = docs.last().map_or(query.after, |d| d.stamp);
-        Page {
-            docs,
-            max_stamp,
-            more,
-        }
+        Page { docs, more }
     }
 }
 
@@ -413,13 +474,9 @@ mod tests {
     fn new(obcy: &str, stan: Stan) -> NewZo {
         NewZo {
             obcy_numer: obcy.into(),
-            cechy: BTreeMap::new(),
             data: today_local(),
             stan,
-            potwierdzenie: Potwierdzenie::Niepotwierdzony,
-            guid: None,
-            sales: vec![],
-            zmieniono: None,
+            ..NewZo::default()
         }
     }
 
@@ -430,25 +487,34 @@ mod tests {
         }
     }
 
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap_or_default()
+    }
+
     #[test]
-    fn every_write_grows_the_stamp_and_a_no_op_does_not() {
+    fn a_write_takes_the_clock_and_the_operator_and_a_no_op_does_not() {
         let mut s = Store::new();
+        s.freeze(Some(at("2026-11-30T10:00:00")));
         let id = id_of(&mut s, "1", Stan::Bufor);
-        let before = s.get(id).map(|d| d.stamp);
+        assert_eq!(s.get(id).map(|d| d.operator.as_str()), Some(USER));
+        s.freeze(Some(at("2026-11-30T10:00:05")));
         assert_eq!(
-            s.set_potwierdzenie(id, Potwierdzenie::Potwierdzony),
+            s.set_potwierdzenie(id, Potwierdzenie::Potwierdzony, "orderlink"),
             Ok(true)
         );
-        let after = s.get(id).map(|d| d.stamp);
-        assert!(after > before);
+        let doc = s.get(id).cloned().unwrap_or_else(|| panic!("gone"));
         assert_eq!(
-            s.set_potwierdzenie(id, Potwierdzenie::Potwierdzony),
+            (doc.zmieniono, doc.operator.as_str()),
+            (at("2026-11-30T10:00:05"), "orderlink")
+        );
+        s.freeze(Some(at("2026-11-30T10:00:09")));
+        assert_eq!(
+            s.set_potwierdzenie(id, Potwierdzenie::Potwierdzony, "Jan"),
             Ok(false)
         );
-        assert_eq!(s.get(id).map(|d| d.stamp), after);
+        assert_eq!(s.get(id).map(|d| d.zmieniono), Some(doc.zmieniono));
         assert_eq!(s.approve(id), Ok(true));
-        assert!(s.get(id).map(|d| d.stamp) > after);
-        assert_eq!(s.last_stamp(), s.get(id).map_or(0, |d| d.stamp));
+        assert_eq!(s.get(id).map(|d| d.operator.as_str()), Some(USER));
     }
 
     #[test]
@@ -474,17 +540,19 @@ mod tests {
         assert_eq!(s.lock(b), Ok(true));
         for id in [a, b] {
             assert!(matches!(
-                s.set_potwierdzenie(id, Potwierdzenie::Odrzucony),
+                s.set_potwierdzenie(id, Potwierdzenie::Odrzucony, USER),
                 Err(ActionError::Refused(_))
             ));
-            // Setting the value it already has is no change, so it is not refused.
             assert_eq!(
-                s.set_potwierdzenie(id, Potwierdzenie::Niepotwierdzony),
+                s.set_potwierdzenie(id, Potwierdzenie::Niepotwierdzony, USER),
                 Ok(false)
             );
         }
         assert_eq!(s.unlock(b), Ok(true));
-        assert_eq!(s.set_potwierdzenie(b, Potwierdzenie::Odrzucony), Ok(true));
+        assert_eq!(
+            s.set_potwierdzenie(b, Potwierdzenie::Odrzucony, USER),
+            Ok(true)
+        );
     }
 
     #[test]
@@ -501,45 +569,45 @@ mod tests {
     }
 
     #[test]
-    fn keyset_paging_sees_a_document_changed_between_pages() {
+    fn the_feed_pages_by_change_time_and_id_and_sees_a_change_made_while_paging() {
         let mut s = Store::new();
+        s.freeze(Some(at("2026-11-30T10:00:00")));
         let ids: Vec<u64> = (1..=5)
             .map(|i| id_of(&mut s, &i.to_string(), Stan::Bufor))
             .collect();
-        let q = |after| Query {
-            after,
+        let q = |t: NaiveDateTime, po_id| Query {
+            changed_from: Some(t),
+            po_id,
             limit: 2,
             ..Query::default()
         };
-        let (first, cursor, more) = {
-            let p = s.changed_since(&q(0));
-            (
-                p.docs.iter().map(|d| d.id).collect::<Vec<_>>(),
-                p.max_stamp,
-                p.more,
-            )
+        let start = at("2026-11-30T09:00:00");
+        let (first, more) = {
+            let p = s.page(&q(start, 0));
+            (p.docs.iter().map(|d| d.id).collect::<Vec<_>>(), p.more)
         };
         assert_eq!(first, ids[..2].to_vec());
         assert!(more);
         // A document already read changes while paging: it comes again, at the end.
+        s.freeze(Some(at("2026-11-30T10:00:01")));
         assert_eq!(
-            s.set_potwierdzenie(ids[0], Potwierdzenie::Potwierdzony),
+            s.set_potwierdzenie(ids[0], Potwierdzenie::Potwierdzony, USER),
             Ok(true)
         );
         let mut seen = Vec::new();
-        let mut cursor = cursor;
+        let mut pos = (at("2026-11-30T10:00:00"), ids[1]);
         loop {
-            let p = s.changed_since(&q(cursor));
+            let p = s.page(&q(pos.0, pos.1));
             seen.extend(p.docs.iter().map(|d| d.id));
-            cursor = p.max_stamp;
+            if let Some(last) = p.docs.last() {
+                pos = (last.zmieniono, last.id);
+            }
             if !p.more {
                 break;
             }
         }
         assert_eq!(seen, vec![ids[2], ids[3], ids[4], ids[0]]);
-        let empty = s.changed_since(&q(cursor));
-        assert!(empty.docs.is_empty() && !empty.more);
-        assert_eq!(empty.max_stamp, cursor);
+        assert!(s.page(&q(pos.0, pos.1)).docs.is_empty());
     }
 
     #[test]
@@ -550,7 +618,7 @@ mod tests {
         }
         let done = s.id_by_obcy("2").unwrap_or_default();
         assert!(s.issue_sales(done, SalesKind::Invoice).is_ok());
-        let p = s.changed_since(&Query {
+        let p = s.page(&Query {
             obcy: Some(vec!["2".into(), "3".into(), "99".into()]),
             only_unfulfilled: true,
             limit: 10,
@@ -558,7 +626,20 @@ mod tests {
         });
         let got: Vec<&str> = p.docs.iter().map(|d| d.obcy_numer.as_str()).collect();
         assert_eq!(got, vec!["3"]);
-        let p = s.changed_since(&Query {
+        let three = s.id_by_obcy("3").unwrap_or_default();
+        assert_eq!(
+            s.set_potwierdzenie(three, Potwierdzenie::Potwierdzony, "orderlink"),
+            Ok(true)
+        );
+        let p = s.page(&Query {
+            skip_operator: Some("OrderLink".into()),
+            po_id: 1001,
+            limit: 10,
+            ..Query::default()
+        });
+        let got: Vec<&str> = p.docs.iter().map(|d| d.obcy_numer.as_str()).collect();
+        assert_eq!(got, vec!["2", "4"]);
+        let p = s.page(&Query {
             created_from: today_local().succ_opt(),
             limit: 10,
             ..Query::default()

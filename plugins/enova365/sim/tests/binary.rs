@@ -1,13 +1,18 @@
-//! The `enova365-sim` binary over HTTP on loopback: its start line and shutdown, the WebAPI
-//! contract, the control API, faults and counters.
+//! The `enova365-sim` binary over HTTP on loopback: its start line and shutdown, both WebAPI
+//! transports answering every contract example (`plugins/enova365/contract/`) as the add-on does,
+//! Dynamic WebAPI sessions, the legacy MethodInvoker switch, the control API, faults and counters.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
 use serde_json::{json, Value};
 
 const SERVICE: &str = "OrderLink.Enova365.IZamowieniaApi, OrderLink.Enova365";
 const PASSWORD: &str = "Pw-sim-test-81";
+const APP_TOKEN: &str = "App-token-sim-test-77";
+/// The operator the contract examples call as.
+const OPERATOR: &str = "orderlink";
 
 struct Sim {
     child: Child,
@@ -20,6 +25,7 @@ impl Sim {
     fn start(extra: &[&str]) -> Sim {
         let mut child = Command::new(env!("CARGO_BIN_EXE_enova365-sim"))
             .args(["--listen", "127.0.0.1:0", "--password", PASSWORD])
+            .args(["--operator", OPERATOR, "--app-token", APP_TOKEN])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -49,7 +55,7 @@ impl Sim {
 
     async fn raw(&self, method: &str, args: Value, password: &str) -> reqwest::Response {
         let body = json!({
-            "DatabaseHandle": "Firma", "Operator": "Administrator", "Password": password,
+            "DatabaseHandle": "Firma", "Operator": OPERATOR, "Password": password,
             "ServiceName": SERVICE, "MethodName": method, "MethodArgs": args,
         });
         self.send(body).await
@@ -67,18 +73,54 @@ impl Sim {
             .unwrap_or_else(|e| panic!("invoke: {e}"))
     }
 
-    /// Calls a method; returns the whole envelope.
+    /// Calls a method over MethodInvoker; returns the whole envelope.
     async fn invoke(&self, method: &str, pars: Value) -> Value {
         let r = self.raw(method, json!({ "pars": pars }), PASSWORD).await;
         assert_eq!(r.status(), 200);
         r.json().await.unwrap_or_else(|e| panic!("envelope: {e}"))
     }
 
-    /// Calls a method that must succeed; returns `ResultInstance`.
+    /// Calls a method over MethodInvoker that must succeed; returns `ResultInstance`.
     async fn result(&self, method: &str, pars: Value) -> Value {
         let v = self.invoke(method, pars).await;
         assert_eq!(v["IsException"], false, "{v}");
         v["ResultInstance"].clone()
+    }
+
+    /// `POST /api/LoginApi` with a bearer token (or none).
+    async fn login(&self, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}/api/LoginApi", self.url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap_or_else(|e| panic!("login: {e}"));
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A session token from the test's application token.
+    async fn session(&self) -> String {
+        let (status, v) = self.login(Some(APP_TOKEN)).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["IsSingleDb"], true);
+        v["Token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no Token in {v}"))
+            .to_owned()
+    }
+
+    /// `POST {path}` with a session token and a JSON body; the status and the JSON answer.
+    async fn dynamic(&self, path: &str, session: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(session);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     async fn control(
@@ -116,13 +158,6 @@ impl Drop for Sim {
     }
 }
 
-fn stamps(page: &Value) -> Vec<u64> {
-    page["Zamowienia"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|z| z["Stamp"].as_u64()).collect())
-        .unwrap_or_default()
-}
-
 fn obcy(page: &Value) -> Vec<String> {
     page["Zamowienia"]
         .as_array()
@@ -152,316 +187,234 @@ fn prints_its_address_and_stops_cleanly_on_sigterm() {
     assert!(exit.success(), "{exit:?}");
 }
 
+/// Every example of the shared contract folder, answered over both transports.
 #[tokio::test]
-async fn the_login_the_service_and_the_arguments_are_checked() {
-    let sim = Sim::start(&["--documents", "3"]);
-    let exception = |v: &Value| (v["IsException"].clone(), v["ResultInstance"].clone());
-
-    let r = sim
-        .raw("PobierzPotwierdzenia", json!({}), "wrong-pw-1")
-        .await;
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap_or_default();
-    assert_eq!(exception(&v), (json!(true), Value::Null));
-    let msg = v["ExceptionMessage"].as_str().unwrap_or_default();
-    assert!(
-        msg.contains("operatora lub hasło") && !msg.contains("wrong-pw-1"),
-        "{msg}"
-    );
-
-    let mut body = json!({"DatabaseHandle": "Inna", "Operator": "Administrator",
-        "Password": PASSWORD, "ServiceName": SERVICE, "MethodName": "PobierzPotwierdzenia"});
-    let v: Value = sim
-        .send(body.clone())
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
-    assert!(
-        v["ExceptionMessage"]
-            .as_str()
-            .is_some_and(|m| m.contains("baza danych")),
-        "{v}"
-    );
-
-    body["DatabaseHandle"] = json!("Firma");
-    body["ServiceName"] = json!("Inny.IApi, Inny");
-    let v: Value = sim
-        .send(body.clone())
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
-    assert!(
-        v["ExceptionMessage"]
-            .as_str()
-            .is_some_and(|m| m.contains("Nie znaleziono usługi")),
-        "{v}"
-    );
-
-    // The service name tolerates spaces around the comma.
-    body["ServiceName"] = json!("OrderLink.Enova365.IZamowieniaApi,OrderLink.Enova365");
-    let v: Value = sim
-        .send(body.clone())
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
-    assert_eq!(
-        v["ResultInstance"],
-        json!([
-            "Niepotwierdzony",
-            "Potwierdzony",
-            "Zaakceptowany",
-            "Odrzucony"
-        ])
-    );
-
-    body["MethodName"] = json!("UsunZamowienia");
-    let v: Value = sim.send(body).await.json().await.unwrap_or_default();
-    assert!(
-        v["ExceptionMessage"]
-            .as_str()
-            .is_some_and(|m| m.contains("nie ma metody")),
-        "{v}"
-    );
-
-    let too_many: Vec<Value> = (0..101)
-        .map(|i| json!({"ObcyNumer": i.to_string(), "Potwierdzenie": "Potwierdzony"}))
+async fn every_contract_example_is_answered_alike_over_both_transports() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contract");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
-    let invalid = [
-        ("PobierzZamowienia", json!({"Limit": 0}), "Limit"),
-        ("PobierzZamowienia", json!({"Limit": 501}), "Limit"),
-        (
-            "PobierzZamowienia",
-            json!({"ZmienioneOdStamp": "x"}),
-            "ZmienioneOdStamp",
-        ),
-        (
-            "PobierzZamowienia",
-            json!({"ObcyNumery": "1"}),
-            "ObcyNumery",
-        ),
-        (
-            "PobierzZamowienia",
-            json!({"UtworzoneOd": "wczoraj"}),
-            "UtworzoneOd",
-        ),
-        (
-            "UstawPotwierdzenia",
-            json!({"Zmiany": too_many}),
-            "najwyżej 100",
-        ),
-        (
-            "UstawPotwierdzenia",
-            json!({"Zmiany": [{"Potwierdzenie": 1}]}),
-            "ID albo ObcyNumer",
-        ),
-        (
-            "UstawPotwierdzenia",
-            json!({"Zmiany": [{"ID": 1001}]}),
-            "Potwierdzenie",
-        ),
-        ("UstawPotwierdzenia", json!({}), "Zmiany"),
-    ];
-    for (method, pars, needle) in invalid {
-        let v = sim.invoke(method, pars.clone()).await;
-        let msg = v["ExceptionMessage"].as_str().unwrap_or_default();
-        assert_eq!(v["IsException"], true, "{method} {pars}: {v}");
-        assert!(
-            msg.contains("argument") && msg.contains(needle),
-            "{method} {pars}: {msg}"
-        );
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    let sim = Sim::start(&["--method-invoker"]);
+    for file in &files {
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let ex: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(ex["operator"], OPERATOR, "{name}");
+        let method = ex["method"].as_str().unwrap_or_default();
+        for transport in ["dynamic", "method_invoker"] {
+            sim.post("/_sim/load", json!({"documents": ex["documents"]}))
+                .await;
+            sim.post("/_sim/clock", json!({"now": ex["now"]})).await;
+            let (ok, got) = if transport == "dynamic" {
+                let session = sim.session().await;
+                let body = (!ex["request"].is_null()).then(|| ex["request"].clone());
+                let (status, v) = sim
+                    .dynamic(&format!("/api/ZamowieniaApi/{method}"), &session, body)
+                    .await;
+                match status {
+                    200 => (true, v),
+                    400 => (false, v["Message"].clone()),
+                    other => panic!("{name} {transport}: HTTP {other} {v}"),
+                }
+            } else {
+                let pars = if ex["request"].is_null() {
+                    json!({})
+                } else {
+                    json!({ "pars": ex["request"] })
+                };
+                let r = sim.raw(method, pars, PASSWORD).await;
+                assert_eq!(r.status(), 200, "{name}");
+                let v: Value = r.json().await.unwrap_or_default();
+                assert!(v["IsEmpty"].is_boolean(), "{name}: {v}");
+                if v["IsException"] == true {
+                    (false, v["ExceptionMessage"].clone())
+                } else {
+                    (true, v["ResultInstance"].clone())
+                }
+            };
+            match ex.get("exception") {
+                Some(message) => {
+                    assert!(!ok, "{name} {transport}: answered {got}");
+                    assert_eq!(&got, message, "{name} {transport}");
+                }
+                None => {
+                    assert!(ok, "{name} {transport}: refused {got}");
+                    assert_eq!(got, ex["answer"], "{name} {transport}");
+                }
+            }
+        }
     }
-    // Nothing was written by the refused calls.
-    assert_eq!(sim.get("/_sim/state").await["max_stamp"], 3);
 }
 
 #[tokio::test]
-async fn documents_page_by_stamp_and_filter() {
-    let sim = Sim::start(&[]);
-    let seeded = sim
-        .post("/_sim/seed", json!({"seed": 5, "count": 10}))
-        .await;
-    assert_eq!(seeded["documents"], 10);
+async fn dynamic_sessions_come_from_the_application_token_and_expire_when_idle() {
+    let sim = Sim::start(&["--session-idle-ms", "60000"]);
+    sim.post("/_sim/seed", json!({"seed": 1, "count": 3})).await;
+    assert_eq!(sim.login(None).await.0, 401);
+    assert_eq!(sim.login(Some("not-the-token")).await.0, 401);
+    let version = sim.get("/api/CurrentVersion").await;
+    assert_eq!(version, "2510.2.2");
 
-    let p1 = sim.result("PobierzZamowienia", json!({"Limit": 4})).await;
-    assert_eq!(stamps(&p1), vec![1, 2, 3, 4]);
-    assert_eq!(
-        (p1["MaxStamp"].clone(), p1["CzyJestWiecej"].clone()),
-        (json!(4), json!(true))
+    let session = sim.session().await;
+    let (status, page) = sim
+        .dynamic(
+            "/api/ZamowieniaApi/PobierzZamowienia",
+            &session,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(obcy(&page), ["1", "2", "3"]);
+    assert!(page["CzasSerwera"].is_string());
+    let (status, v) = sim
+        .dynamic("/api/ZamowieniaApi/PobierzPotwierdzenia", &session, None)
+        .await;
+    assert_eq!((status, v[3].clone()), (200, json!("Odrzucony")));
+    let (status, _) = sim
+        .dynamic("/api/ZamowieniaApi/Nieznana", &session, Some(json!({})))
+        .await;
+    assert_eq!(status, 404, "an unknown method");
+    let (status, _) = sim
+        .dynamic("/api/InnaApi/PobierzZamowienia", &session, Some(json!({})))
+        .await;
+    assert_eq!(status, 404, "an unknown controller");
+    let (status, v) = sim
+        .dynamic(
+            "/api/ZamowieniaApi/PobierzZamowienia",
+            &session,
+            Some(json!({"Limit": 0})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        v["Message"].as_str().is_some_and(|m| m.contains("'Limit'")),
+        "{v}"
     );
-    let zo = &p1["Zamowienia"][0];
-    for field in [
-        "ID",
-        "Guid",
-        "NumerPelny",
-        "Data",
-        "Stan",
-        "Potwierdzenie",
-        "ObcyNumer",
-        "Cechy",
-        "Zrealizowane",
-        "DokumentySprzedazy",
-        "Stamp",
-        "Zmieniono",
-    ] {
-        assert!(zo.get(field).is_some(), "no {field} in {zo}");
-    }
-    assert_eq!(zo["Cechy"]["Sklep"], "shop1");
+    let (status, _) = sim
+        .dynamic(
+            "/api/ZamowieniaApi/PobierzZamowienia",
+            "made-up",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 401, "a session the server never issued");
 
-    // A document read on page 1 changes: it comes again after the rest.
-    let first = zo["ObcyNumer"].as_str().unwrap_or_default().to_owned();
-    let value = if zo["Potwierdzenie"] == "Odrzucony" {
-        "Potwierdzony"
-    } else {
-        "Odrzucony"
-    };
-    sim.post(
-        &format!("/_sim/documents/by-obcy/{first}/potwierdzenie"),
-        json!({"value": value}),
-    )
-    .await;
-    let p2 = sim
-        .result(
-            "PobierzZamowienia",
-            json!({"ZmienioneOdStamp": 4, "Limit": 100}),
+    // A session is dropped after the idle time.
+    sim.post("/_sim/settings", json!({"session_idle_ms": 200}))
+        .await;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, _) = sim
+        .dynamic(
+            "/api/ZamowieniaApi/PobierzZamowienia",
+            &session,
+            Some(json!({})),
         )
         .await;
-    assert_eq!(stamps(&p2), vec![5, 6, 7, 8, 9, 10, 11]);
-    assert_eq!(obcy(&p2).last(), Some(&first));
-    assert_eq!(p2["CzyJestWiecej"], false);
-    let p3 = sim
-        .result("PobierzZamowienia", json!({"ZmienioneOdStamp": 11}))
-        .await;
-    assert_eq!((stamps(&p3).len(), p3["MaxStamp"].clone()), (0, json!(11)));
+    assert_eq!(status, 401, "an idle session is gone");
 
-    let some = sim
-        .result(
-            "PobierzZamowienia",
-            json!({"ObcyNumery": ["3", "7", "nie-ma"], "Limit": 10}),
-        )
+    sim.post("/_sim/settings", json!({"session_idle_ms": 60000}))
         .await;
-    assert_eq!(obcy(&some), vec!["3", "7"]);
-
-    let all = sim.result("PobierzZamowienia", json!({"Limit": 500})).await;
-    let zos = all["Zamowienia"].as_array().cloned().unwrap_or_default();
-    let approved = zos
-        .iter()
-        .find(|z| z["Stan"] == "Zatwierdzony" && z["Zrealizowane"] == false);
-    let Some(approved) = approved.and_then(|z| z["ObcyNumer"].as_str()) else {
-        panic!("no approved open document among {all}");
-    };
-    let invoiced = sim
-        .post(
-            &format!("/_sim/documents/by-obcy/{approved}/invoice"),
-            json!({}),
-        )
+    let session = sim.session().await;
+    assert_eq!(sim.get("/_sim/sessions").await["open"], 1);
+    let (status, v) = sim.dynamic("/api/LogoutApi", &session, None).await;
+    assert_eq!((status, v["LoggedOut"].clone()), (200, json!(true)));
+    let (status, _) = sim
+        .dynamic("/api/ZamowieniaApi/PobierzPotwierdzenia", &session, None)
         .await;
-    assert_eq!(invoiced["Zrealizowane"], true);
-    assert!(invoiced["DokumentySprzedazy"][0]
-        .as_str()
-        .is_some_and(|n| n.starts_with("FV/")));
-    let open = sim
-        .result(
-            "PobierzZamowienia",
-            json!({"TylkoNiezrealizowane": true, "Limit": 500}),
-        )
+    assert_eq!(status, 401, "a session after logout");
+    let session = sim.session().await;
+    sim.post("/_sim/sessions/expire", json!({})).await;
+    let (status, _) = sim
+        .dynamic("/api/ZamowieniaApi/PobierzPotwierdzenia", &session, None)
         .await;
-    assert!(!obcy(&open).iter().any(|o| o == approved));
-    assert!(open["Zamowienia"]
-        .as_array()
-        .is_some_and(|a| a.iter().all(|z| z["Zrealizowane"] == false)));
-
-    sim.post(
-        "/_sim/documents",
-        json!({"ObcyNumer": "OLD", "Data": "2020-01-01"}),
-    )
-    .await;
-    let recent = sim
-        .result(
-            "PobierzZamowienia",
-            json!({"UtworzoneOd": "2021-01-01", "Limit": 500}),
-        )
-        .await;
-    assert!(!obcy(&recent).iter().any(|o| o == "OLD"));
-    assert_eq!(obcy(&recent).len(), 10);
+    assert_eq!(status, 401, "sessions expired by the control API");
+    let counters = sim.get("/_sim/counters").await;
+    assert_eq!(counters["by_method"]["LoginApi"], 5, "{counters}");
+    assert_eq!(counters["by_method"]["LogoutApi"], 1, "{counters}");
 }
 
 #[tokio::test]
-async fn confirmations_are_set_per_document() {
+async fn method_invoker_is_off_unless_switched_on_and_checks_the_login() {
     let sim = Sim::start(&[]);
-    let a = sim
-        .post(
-            "/_sim/documents",
-            json!({"ObcyNumer": "A", "Stan": "Bufor"}),
-        )
+    sim.post("/_sim/seed", json!({"seed": 1, "count": 2})).await;
+    let r = sim.raw("PobierzPotwierdzenia", json!({}), PASSWORD).await;
+    assert_eq!(r.status(), 404, "off by default, as current servers");
+    sim.post("/_sim/settings", json!({"method_invoker": true}))
         .await;
-    let b = sim
-        .post(
-            "/_sim/documents",
-            json!({"ObcyNumer": "B", "Stan": "Anulowany"}),
-        )
-        .await;
-    let c = sim
-        .post(
-            "/_sim/documents",
-            json!({"ObcyNumer": "C", "Stan": "Zatwierdzony"}),
-        )
-        .await;
-    sim.post("/_sim/documents/by-obcy/C/lock", json!({})).await;
+    let v = sim.invoke("PobierzPotwierdzenia", json!({})).await;
     assert_eq!(
-        b["NumerPelny"].as_str().map(|n| n.ends_with("/BUFOR")),
-        Some(false)
+        (v["IsException"].clone(), v["IsEmpty"].clone()),
+        (json!(false), json!(false))
     );
-    assert_eq!(
-        a["NumerPelny"].as_str().map(|n| n.ends_with("/BUFOR")),
-        Some(true)
-    );
-    let a_stamp = a["Stamp"].as_u64().unwrap_or_default();
 
+    let wrong = sim
+        .raw("PobierzZamowienia", json!({"pars": {}}), "wrong")
+        .await;
+    let v: Value = wrong.json().await.unwrap_or_default();
+    assert_eq!(v["IsException"], true);
+    let message = v["ExceptionMessage"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("nieprawidłowa nazwa operatora lub hasło"),
+        "{message}"
+    );
+    assert!(
+        !message.contains(PASSWORD) && !message.contains("wrong"),
+        "{message}"
+    );
+    let other_db = sim
+        .send(
+            json!({"DatabaseHandle": "Inna", "Operator": OPERATOR, "Password": PASSWORD,
+            "ServiceName": SERVICE, "MethodName": "PobierzZamowienia", "MethodArgs": {"pars": {}}}),
+        )
+        .await;
+    let v: Value = other_db.json().await.unwrap_or_default();
+    assert!(
+        v["ExceptionMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("DatabaseHandle")),
+        "{v}"
+    );
+    let v: Value = sim
+        .send(
+            json!({"DatabaseHandle": "Firma", "Operator": OPERATOR, "Password": PASSWORD,
+            "ServiceName": "OrderLink.Enova365.IZamowieniaApi ,OrderLink.Enova365",
+            "MethodName": "Usun", "MethodArgs": {"pars": {}}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    assert!(
+        v["ExceptionMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("nie ma metody 'Usun'")),
+        "{v}"
+    );
+    let v = sim.invoke("PobierzZamowienia", json!({"Stamp": 1})).await;
+    assert!(
+        v["ExceptionMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("'Stamp'")),
+        "{v}"
+    );
     let r = sim
-        .result(
-            "UstawPotwierdzenia",
-            json!({"Zmiany": [
-                {"ID": a["ID"], "Potwierdzenie": 2, "OczekiwanyStamp": a_stamp},
-                {"ObcyNumer": "A", "Potwierdzenie": "Zaakceptowany"},
-                {"ObcyNumer": "A", "Potwierdzenie": "Potwierdzony", "OczekiwanyStamp": a_stamp},
-                {"ObcyNumer": "B", "Potwierdzenie": "Potwierdzony"},
-                {"ID": c["ID"], "Potwierdzenie": "Potwierdzony"},
-                {"ObcyNumer": "A", "Potwierdzenie": "Wysłany"},
-                {"ObcyNumer": "Z", "Potwierdzenie": "Potwierdzony"},
-            ]}),
-        )
-        .await;
-    let w = r["Wyniki"].as_array().cloned().unwrap_or_default();
-    assert_eq!(w.len(), 7);
-    let ok: Vec<bool> = w.iter().map(|x| x["Success"] == true).collect();
-    assert_eq!(ok, vec![true, true, false, false, false, false, false]);
-    let new_stamp = w[0]["Stamp"].as_u64().unwrap_or_default();
-    assert!(new_stamp > a_stamp);
-    assert_eq!(w[0]["Potwierdzenie"], "Zaakceptowany");
-    assert_eq!(w[1]["Stamp"], new_stamp, "the same value: no new stamp");
-    let why = |i: usize| w[i]["Description"].as_str().unwrap_or_default().to_owned();
-    assert!(why(2).contains("zmieniony przez innego"), "{}", why(2));
-    assert!(why(3).contains("anulowany"), "{}", why(3));
-    assert!(why(4).contains("zablokowany"), "{}", why(4));
-    assert!(why(5).contains("Nieznana wartość"), "{}", why(5));
-    assert!(why(6).contains("Nie znaleziono"), "{}", why(6));
-    assert_eq!(
-        (w[6]["ID"].clone(), w[6]["ObcyNumer"].clone()),
-        (Value::Null, json!("Z"))
-    );
-    let a_now = sim.get("/_sim/documents/by-obcy/A").await;
-    assert_eq!(
-        (a_now["Potwierdzenie"].clone(), a_now["Stamp"].clone()),
-        (json!("Zaakceptowany"), json!(new_stamp))
-    );
+        .http
+        .post(format!("{}/api/MethodInvoker/InvokeServiceMethod", sim.url))
+        .body("[1]")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 400);
 }
 
 #[tokio::test]
 async fn faults_counters_and_string_results() {
-    let sim = Sim::start(&["--result-as-string"]);
+    let sim = Sim::start(&["--result-as-string", "--method-invoker"]);
     sim.post("/_sim/seed", json!({"seed": 1, "count": 2})).await;
     let v = sim.result("PobierzPotwierdzenia", json!({})).await;
     let inner: Value = v
@@ -479,37 +432,37 @@ async fn faults_counters_and_string_results() {
         "{}",
         r.status()
     );
+    assert!([500, 502, 503].contains(&sim.login(Some(APP_TOKEN)).await.0));
     // The control API is never faulted.
     assert_eq!(sim.get("/_sim/faults").await["error_rate"], 1.0);
 
     sim.post("/_sim/faults", json!({"drop_rate": 1.0})).await;
-    let body = json!({"MethodName": "PobierzZamowienia"});
     let dropped = sim
         .http
-        .post(format!("{}/api/MethodInvoker/InvokeServiceMethod", sim.url))
-        .json(&body)
+        .post(format!("{}/api/LoginApi", sim.url))
+        .bearer_auth(APP_TOKEN)
         .send()
         .await;
     assert!(dropped.is_err(), "{dropped:?}");
 
+    sim.post("/_sim/faults", json!({})).await;
+    let session = sim.session().await;
     sim.post("/_sim/faults", json!({"malformed_rate": 1.0}))
         .await;
     let r = sim
-        .raw(
-            "UstawPotwierdzenia",
-            json!({"pars": {"Zmiany": [
-        {"ObcyNumer": "1", "Potwierdzenie": "Odrzucony"}]}}),
-            PASSWORD,
-        )
-        .await;
+        .http
+        .post(format!("{}/api/ZamowieniaApi/UstawPotwierdzenia", sim.url))
+        .bearer_auth(&session)
+        .json(&json!({"Zmiany": [{"ObcyNumer": "1", "Potwierdzenie": "Odrzucony"}]}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap_or_default();
     assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
-    // A malformed answer still did the work.
-    assert_eq!(
-        sim.get("/_sim/documents/by-obcy/1").await["Potwierdzenie"],
-        "Odrzucony"
-    );
+    // A malformed answer still did the work, as the session's operator.
+    let zo = sim.get("/_sim/documents/by-obcy/1").await;
+    assert_eq!(zo["Potwierdzenie"], "Odrzucony");
 
     let (status, v) = sim
         .control(
@@ -526,17 +479,18 @@ async fn faults_counters_and_string_results() {
     assert!(v.is_array());
 
     let counters = sim.get("/_sim/counters").await;
-    assert_eq!(counters["total"], 5, "{counters}");
-    assert_eq!(counters["by_method"]["PobierzZamowienia"], 2);
+    assert_eq!(counters["by_method"]["PobierzZamowienia"], 1, "{counters}");
     assert_eq!(counters["by_method"]["PobierzPotwierdzenia"], 2);
     assert_eq!(counters["by_method"]["UstawPotwierdzenia"], 1);
+    assert_eq!(counters["by_method"]["LoginApi"], 3);
+    assert_eq!(counters["total"], 7, "{counters}");
     sim.post("/_sim/counters/reset", json!({})).await;
     assert_eq!(sim.get("/_sim/counters").await["total"], 0);
 }
 
 #[tokio::test]
 async fn the_control_api_acts_as_an_erp_user() {
-    let sim = Sim::start(&[]);
+    let sim = Sim::start(&["--method-invoker"]);
     let (status, _) = sim
         .control(
             reqwest::Method::POST,
@@ -553,12 +507,22 @@ async fn the_control_api_acts_as_an_erp_user() {
     let page = sim.result("PobierzZamowienia", json!({})).await;
     assert!(obcy(&page).iter().all(String::is_empty));
 
+    sim.post("/_sim/clock", json!({"now": "2030-01-02T10:00:00+01:00"}))
+        .await;
     let zo = sim
         .post("/_sim/documents", json!({"ObcyNumer": "U1"}))
         .await;
     assert_eq!(
-        (zo["Stan"].clone(), zo["Potwierdzenie"].clone()),
-        (json!("Bufor"), json!("Niepotwierdzony"))
+        (
+            zo["Stan"].clone(),
+            zo["Potwierdzenie"].clone(),
+            zo["Zmieniono"].clone()
+        ),
+        (
+            json!("Bufor"),
+            json!("Niepotwierdzony"),
+            json!("2030-01-02T10:00:00+01:00")
+        )
     );
     let (status, _) = sim
         .control(
@@ -578,19 +542,29 @@ async fn the_control_api_acts_as_an_erp_user() {
         )
         .await;
     assert_eq!(status, 409, "a draft cannot be invoiced");
-    let mut stamp = zo["Stamp"].as_u64().unwrap_or_default();
-    for (action, body) in [
+    for (second, (action, body)) in [
         ("potwierdzenie", json!({"value": "Potwierdzony"})),
         ("approve", json!({})),
         ("receipt", json!({})),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = format!("2030-01-02T10:00:0{}+01:00", second + 1);
+        sim.post("/_sim/clock", json!({"now": at})).await;
         let after = sim
             .post(&format!("/_sim/documents/{id}/{action}"), body)
             .await;
-        let now = after["Stamp"].as_u64().unwrap_or_default();
-        assert!(now > stamp, "{action} must grow the stamp");
-        stamp = now;
+        assert_eq!(after["Zmieniono"], at.as_str(), "{action} is a change");
     }
+    // A user's change is not left out for the service's own operator.
+    let feed = sim
+        .result(
+            "PobierzZamowienia",
+            json!({"ZmienioneOd": "2030-01-02T10:00:00+01:00", "PominOperatora": OPERATOR}),
+        )
+        .await;
+    assert_eq!(obcy(&feed), ["U1"]);
     let (status, _) = sim
         .control(
             reqwest::Method::POST,
@@ -634,4 +608,12 @@ async fn the_control_api_acts_as_an_erp_user() {
         )
         .await;
     assert_eq!(status, 404);
+    let (status, _) = sim
+        .control(
+            reqwest::Method::POST,
+            "/_sim/clock",
+            Some(json!({"now": "jutro"})),
+        )
+        .await;
+    assert_eq!(status, 400);
 }

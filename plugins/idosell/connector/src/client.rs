@@ -60,19 +60,36 @@ pub struct Reply<T> {
 }
 
 /// The shop's clock as seen through `Date` headers: the offset from ours, never overestimated.
-#[derive(Debug, Default)]
+/// A `Date` header is whole seconds, so each answer only bounds the offset from below; the
+/// highest bound seen is kept (it only drops when the clocks jump apart by more than a second).
+#[derive(Debug)]
 struct ShopClock {
     skew_ms: AtomicI64,
 }
 
+impl Default for ShopClock {
+    fn default() -> Self {
+        ShopClock {
+            skew_ms: AtomicI64::new(i64::MIN),
+        }
+    }
+}
+
 impl ShopClock {
     fn observe(&self, date: DateTime<Utc>, received: DateTime<Utc>) {
-        self.skew_ms
-            .store((date - received).num_milliseconds(), Ordering::Relaxed);
+        let bound = (date - received).num_milliseconds();
+        let known = self.skew_ms.load(Ordering::Relaxed);
+        if known == i64::MIN || bound > known || bound < known - 1_000 {
+            self.skew_ms.store(bound, Ordering::Relaxed);
+        }
     }
 
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + chrono::Duration::milliseconds(self.skew_ms.load(Ordering::Relaxed))
+        let skew = match self.skew_ms.load(Ordering::Relaxed) {
+            i64::MIN => 0,
+            s => s,
+        };
+        Utc::now() + chrono::Duration::milliseconds(skew)
     }
 }
 

@@ -1,17 +1,19 @@
 //! The connector's config: a typed struct parsed from the JSON the host hands over (its TOML
-//! config maps 1:1), checked before any network call, and its JSON Schema for the manifest.
+//! config maps 1:1), checked before any network call, and its JSON Schema for the manifest,
+//! derived from the type (schemars).
 
 use std::time::Duration;
 
 use orderlink_plugin_api::{sdk, ConnectorError, Secret};
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// API versions whose order endpoints the connector speaks (same shape in v6, v7 and v8).
 pub const API_VERSIONS: [u32; 3] = [6, 7, 8];
 
 /// Which order field is the order key that joins orders across systems.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 pub enum OrderKey {
     /// `orderSerialNumber` (an integer, sequential per shop).
     #[default]
@@ -23,16 +25,20 @@ pub enum OrderKey {
 }
 
 /// One IdoSell shop.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "IdoSell shop")]
 pub struct IdoSellConfig {
     /// The shop's base URL, e.g. `https://shop.example.com`; the client appends
     /// `/api/admin/v{api_version}`.
+    #[schemars(url)]
     pub url: String,
     /// The Admin API version: 6, 7 or 8.
     #[serde(default = "default_api_version")]
+    #[schemars(extend("enum" = [6, 7, 8]))]
     pub api_version: u32,
     /// The Admin API key (`X-API-KEY`).
+    #[schemars(with = "String", length(min = 1), extend("secret" = true, "writeOnly" = true))]
     pub api_key: Secret,
     /// The order key: `orderSerialNumber` (default) or `orderId`.
     #[serde(default)]
@@ -43,15 +49,19 @@ pub struct IdoSellConfig {
     pub notify_customers: bool,
     /// Timeout of one HTTP request, in seconds.
     #[serde(default = "default_timeout_secs")]
+    #[schemars(range(min = 1, max = 600))]
     pub timeout_secs: u64,
     /// The most requests a second.
     #[serde(default = "default_requests_per_second")]
+    #[schemars(range(min = 1, max = 1000))]
     pub requests_per_second: u32,
     /// The most requests a day (rolling), for shops whose plan charges per call.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub requests_per_day: Option<u32>,
     /// Where the change feed starts when the host has no cursor yet: this many hours ago.
     #[serde(default = "default_initial_lookback_hours")]
+    #[schemars(range(max = 2160))]
     pub initial_lookback_hours: u32,
 }
 
@@ -139,56 +149,9 @@ impl IdoSellConfig {
         Duration::from_secs(self.timeout_secs)
     }
 
-    /// The JSON Schema of the config (the key is marked secret).
+    /// The JSON Schema of the config, derived from this type (the key is marked secret).
     pub fn schema() -> Value {
-        json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": "IdoSell shop",
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["url", "api_key"],
-            "properties": {
-                "url": {
-                    "type": "string", "format": "uri",
-                    "description": "The shop's base URL; the client appends /api/admin/v{api_version}"
-                },
-                "api_version": {
-                    "type": "integer", "enum": API_VERSIONS, "default": default_api_version(),
-                    "description": "Admin API version"
-                },
-                "api_key": {
-                    "type": "string", "minLength": 1, "secret": true, "writeOnly": true,
-                    "description": "Admin API key (X-API-KEY)"
-                },
-                "order_key": {
-                    "type": "string", "enum": ["orderSerialNumber", "orderId"],
-                    "default": "orderSerialNumber",
-                    "description": "The order field that joins orders across systems"
-                },
-                "notify_customers": {
-                    "type": "boolean", "default": false,
-                    "description": "Let the shop e-mail/text customers about status changes made by orderlink"
-                },
-                "timeout_secs": {
-                    "type": "integer", "minimum": 1, "maximum": 600, "default": default_timeout_secs(),
-                    "description": "Timeout of one HTTP request"
-                },
-                "requests_per_second": {
-                    "type": "integer", "minimum": 1, "maximum": 1000,
-                    "default": default_requests_per_second(),
-                    "description": "Request budget per second"
-                },
-                "requests_per_day": {
-                    "type": "integer", "minimum": 1,
-                    "description": "Request budget per day (rolling), for plans that charge per call"
-                },
-                "initial_lookback_hours": {
-                    "type": "integer", "minimum": 0, "maximum": 2160,
-                    "default": default_initial_lookback_hours(),
-                    "description": "Where the change feed starts without a cursor: this many hours ago"
-                }
-            }
-        })
+        serde_json::to_value(schemars::schema_for!(IdoSellConfig)).unwrap_or_default()
     }
 }
 
@@ -196,6 +159,7 @@ impl IdoSellConfig {
 mod tests {
     use super::*;
     use orderlink_plugin_api::ErrorKind;
+    use serde_json::json;
 
     fn good() -> Value {
         json!({ "url": "http://127.0.0.1:9", "api_key": "k-123" })
@@ -244,9 +208,22 @@ mod tests {
     }
 
     #[test]
-    fn schema_marks_the_key_secret() {
+    fn the_schema_is_the_type_and_marks_the_key_secret() {
         let s = IdoSellConfig::schema();
         assert_eq!(s["properties"]["api_key"]["secret"], true);
+        assert_eq!(s["properties"]["api_key"]["type"], "string");
         assert_eq!(s["type"], "object");
+        assert_eq!(s["additionalProperties"], false);
+        assert_eq!(s["required"], json!(["url", "api_key"]));
+        assert_eq!(s["properties"]["api_version"]["default"], 6);
+        assert_eq!(s["properties"]["timeout_secs"]["maximum"], 600);
+        assert!(s["properties"]["initial_lookback_hours"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("cursor")));
+        let fields: Vec<&String> = s["properties"]
+            .as_object()
+            .map(|p| p.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(fields.len(), 9, "{fields:?}");
     }
 }

@@ -7,15 +7,17 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use orderlink_plugin_api::model::{
     ApiUsage, ApplyOutcome, ApplyRequest, ApplyResponse, ChangesPage, ChangesRequest, CheckReport,
-    OrderState, ReadRequest, ReadResponse, StatusUpdate, Vocabulary,
+    ListPage, ListRequest, OrderState, ReadRequest, ReadResponse, StatusUpdate, Vocabulary,
 };
 use orderlink_plugin_api::sdk::{self, Connector};
 use orderlink_plugin_api::{ConnectorError, ErrorKind};
 use serde_json::{json, Map, Value};
 
+use crate::behaviour::{self, Behaviour};
 use crate::client::{ApiClient, Method};
 use crate::config::{IdoSellConfig, OrderKey};
-use crate::feed::{self, Cursor, Stamp};
+use crate::feed::{self, Cursor, DateBounds, Stamp, Strategy};
+use crate::requests::{self, Search};
 use crate::statuses::{self, CustomStatus, Target};
 use crate::wire::{self, OrderEntry, OrdersAnswer, PutAnswer, PutOutcome, StatusesAnswer};
 
@@ -25,19 +27,14 @@ pub const BATCH: usize = 100;
 const CUSTOM_STATUSES_TTL: Duration = Duration::from_secs(600);
 /// The most last-known statuses remembered (to tell whether an update changed anything).
 const KNOWN_CAP: usize = 200_000;
-/// The upper end of serial-number ranges.
-const MAX_SERIAL: u64 = i32::MAX as u64;
+/// How long an undecided probe of the shop's search behaviour is trusted.
+const BEHAVIOUR_TTL: Duration = Duration::from_secs(600);
+/// The most searches one page of the feed or a listing makes (narrowing ranges).
+const SEARCHES_PER_PAGE: usize = 12;
 
 const SEARCH: &str = "/orders/orders/search";
 const ORDERS: &str = "/orders/orders";
 const STATUSES: &str = "/orders/statuses";
-
-fn order_by() -> Value {
-    json!([
-        { "elementName": "modification_time", "sortDirection": "ASC" },
-        { "elementName": "id", "sortDirection": "ASC" }
-    ])
-}
 
 /// One configured IdoSell shop.
 #[derive(Debug)]
@@ -46,6 +43,7 @@ pub struct IdoSellConnector {
     client: ApiClient,
     custom: Mutex<Option<(Instant, Vec<CustomStatus>)>>,
     known: Mutex<HashMap<String, String>>,
+    behaviour: Mutex<Option<(Instant, Behaviour)>>,
 }
 
 /// One page of a search: the answer, or `None` for "no results" (HTTP 207, faultCode 2), and
@@ -61,6 +59,7 @@ impl IdoSellConnector {
             client,
             custom: Mutex::new(None),
             known: Mutex::new(HashMap::new()),
+            behaviour: Mutex::new(None),
         })
     }
 
@@ -140,8 +139,8 @@ impl IdoSellConnector {
         })
     }
 
-    async fn search(&self, params: Value) -> Result<SearchPage, ConnectorError> {
-        let body = json!({ "params": params });
+    /// Runs one search with this body (`{"params": ...}`).
+    async fn search(&self, body: Value) -> Result<SearchPage, ConnectorError> {
         let reply = self
             .client
             .call::<OrdersAnswer>(Method::Post, SEARCH, &[], Some(&body))
@@ -161,222 +160,444 @@ impl IdoSellConnector {
         Ok((Some(answer), reply.shop_sent_at))
     }
 
-    async fn changes_async(&self, req: &ChangesRequest) -> Result<ChangesPage, ConnectorError> {
-        let limit = u64::from(req.limit.clamp(1, BATCH as u32));
-        let mut cur = match req.cursor.as_deref().map(str::trim) {
-            Some(text) if !text.is_empty() => Cursor::decode(text)?,
-            _ => {
-                let lookback =
-                    chrono::Duration::hours(i64::from(self.config.initial_lookback_hours));
-                Cursor::at(feed::local_stamp(self.client.shop_now() - lookback))
-            }
-        };
-        let custom = self.custom_statuses(false).await?;
-        // At most: the rest of a crowded second, then one search onwards from the next second.
-        for _ in 0..3 {
-            if cur.after_serial > 0 && cur.in_second >= limit / 2 {
-                match self.rest_of_second(&cur, limit, &custom).await? {
-                    Some(page) => return Ok(page),
-                    None => cur = cur.moved_to(cur.second + 1),
+    /// What the shop does with sorts and ranges: probed once (again while undecided, every
+    /// [`BEHAVIOUR_TTL`]), or at once with `refresh`.
+    async fn behaviour(&self, refresh: bool) -> Result<Behaviour, ConnectorError> {
+        if !refresh {
+            let cached = self.behaviour.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, b)) = cached.as_ref() {
+                if b.settled() || at.elapsed() < BEHAVIOUR_TTL {
+                    return Ok(b.clone());
                 }
             }
-            match self.onwards(&cur, limit, &custom).await? {
-                Some(page) => return Ok(page),
-                // The page held only orders already returned: read the second by serial numbers.
-                None => cur.in_second = u64::MAX,
-            }
         }
-        Err(ConnectorError::internal("the change feed made no progress"))
+        let b = self.probe().await?;
+        tracing::info!(
+            sort = ?b.sort,
+            sort_known = b.sort_known,
+            serial_range = ?b.serial_range,
+            begin_inclusive = ?b.dates.begin_inclusive,
+            end_inclusive = ?b.dates.end_inclusive,
+            "IdoSell search behaviour"
+        );
+        *self.behaviour.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), b.clone()));
+        Ok(b)
     }
 
-    /// The status and change date of an order in a feed answer.
-    fn position(entry: &OrderEntry) -> Option<(Stamp, u64)> {
+    /// Serial numbers and change dates of a search's orders (`None`: no results).
+    async fn probe_search(
+        &self,
+        search: Search<'_>,
+    ) -> Result<Vec<(u64, Option<Stamp>)>, ConnectorError> {
+        let (answer, _) = self.search(search.body()).await?;
+        Ok(answer.map_or_else(Vec::new, |a| {
+            a.results
+                .iter()
+                .filter(|e| !e.is_error())
+                .filter_map(|e| Some((e.serial?, Self::changed(e))))
+                .collect()
+        }))
+    }
+
+    /// Finds out, with read-only searches, whether the shop sorts by serial number (and under
+    /// which name), honours serial-number ranges, and includes the ends of date ranges.
+    async fn probe(&self) -> Result<Behaviour, ConnectorError> {
+        let mut b = Behaviour::default();
+        let mut sample: Option<(u64, Stamp)> = None;
+        let settled_now = feed::settled(self.client.shop_now());
+        for name in behaviour::SORT_NAMES {
+            let sorted = |desc| Search {
+                sort: Some((name, desc)),
+                limit: 10,
+                ..Search::default()
+            };
+            let desc = match self.probe_search(sorted(true)).await {
+                Ok(found) => found,
+                Err(e) if e.kind == ErrorKind::Permanent => {
+                    b.notes
+                        .push(format!("ordersBy {name} refused: {}", e.message));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if sample.is_none() {
+                sample = desc
+                    .iter()
+                    .filter_map(|(s, d)| Some((*s, (*d)?)))
+                    .rfind(|(_, d)| *d <= settled_now);
+            }
+            let serials: Vec<u64> = desc.iter().map(|(s, _)| *s).collect();
+            match behaviour::sort_verdict(&serials, true) {
+                None => break,
+                Some(false) => b.sort_known = true,
+                Some(true) => {
+                    let asc: Vec<u64> = self
+                        .probe_search(sorted(false))
+                        .await?
+                        .iter()
+                        .map(|(s, _)| *s)
+                        .collect();
+                    b.sort_known = true;
+                    if behaviour::sort_verdict(&asc, false) == Some(true) {
+                        b.sort = Some(name);
+                        break;
+                    }
+                }
+            }
+        }
+        let Some((serial, d)) = sample else {
+            b.notes.push(
+                "no order changed before now to probe date and serial-number ranges with".into(),
+            );
+            return Ok(b);
+        };
+        let by_date = |begin, end| Search {
+            dates: Some(("modified", Some(begin), Some(end))),
+            serials: Some((serial, serial)),
+            limit: 10,
+            ..Search::default()
+        };
+        let found_in = |found: Vec<(u64, Option<Stamp>)>, b: &mut Behaviour| {
+            let serials: Vec<u64> = found.iter().map(|(s, _)| *s).collect();
+            if let Some(v) = behaviour::range_verdict(&serials, serial) {
+                b.serial_range.get_or_insert(v);
+            }
+            serials.contains(&serial)
+        };
+        let exact = found_in(self.probe_search(by_date(d, d)).await?, &mut b);
+        let mut wider_end = None;
+        let mut wider_both = None;
+        if !exact {
+            let found = found_in(self.probe_search(by_date(d, d + 1)).await?, &mut b);
+            wider_end = Some(found);
+            if !found {
+                wider_both = Some(found_in(
+                    self.probe_search(by_date(d - 1, d + 1)).await?,
+                    &mut b,
+                ));
+            }
+        }
+        b.dates = behaviour::bounds_verdict(exact, wider_end, wider_both);
+        if b.dates == DateBounds::default() {
+            b.notes.push(format!(
+                "order {serial} (changed {}) was not found by its own change date; it may have changed meanwhile",
+                feed::format(d)
+            ));
+        }
+        Ok(b)
+    }
+
+    /// Forgets a sort the shop was found to honour once it answers out of order.
+    fn sort_broken(&self, name: &str) {
+        tracing::warn!(
+            sort = name,
+            "the shop answered a search sorted by serial number out of order; the change feed narrows serial-number ranges from now on"
+        );
+        let mut cached = self.behaviour.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, b)) = cached.as_mut() {
+            b.sort = None;
+            b.notes.push(format!(
+                "ordersBy {name} answered out of order during the feed"
+            ));
+        }
+    }
+
+    /// Runs one search of the feed or the listing: its well-formed entries (an order with a
+    /// serial number), and the `(serial, date)` pairs the paging works on, `date` being the
+    /// entry's change or add date.
+    async fn search_window(
+        &self,
+        search: Search<'_>,
+        date: fn(&OrderEntry) -> Option<Stamp>,
+    ) -> Result<(Vec<OrderEntry>, feed::Answer), ConnectorError> {
+        let (answer, _) = self.search(search.body()).await?;
+        let total = answer.as_ref().and_then(|a| a.total);
+        let entries: Vec<OrderEntry> = answer
+            .map(|a| {
+                a.results
+                    .into_iter()
+                    .filter(|e| !e.is_error() && e.serial.is_some())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let orders = entries
+            .iter()
+            .map(|e| (e.serial.unwrap_or_default(), date(e)))
+            .collect();
+        Ok((entries, feed::Answer { orders, total }))
+    }
+
+    /// The change date of an answer's order.
+    fn changed(entry: &OrderEntry) -> Option<Stamp> {
         entry
             .details
             .as_ref()
             .and_then(|d| d.changed.as_deref())
             .and_then(feed::parse)
-            .zip(entry.serial)
     }
 
-    /// The orders changed in the cursor's (settled) second after its serial number, or `None`
-    /// when there are none.
-    async fn rest_of_second(
-        &self,
-        cur: &Cursor,
-        limit: u64,
-        custom: &[CustomStatus],
-    ) -> Result<Option<ChangesPage>, ConnectorError> {
-        let second = feed::format(cur.second);
-        let params = json!({
-            "ordersRange": {
-                "ordersDateRange": { "ordersDateType": "modified",
-                    "ordersDateBegin": second, "ordersDateEnd": second },
-                "ordersSerialNumberRange": {
-                    "ordersSerialNumberBegin": cur.after_serial + 1,
-                    "ordersSerialNumberEnd": MAX_SERIAL }
-            },
-            "ordersBy": order_by(),
-            "resultsPage": 0,
-            "resultsLimit": limit
-        });
-        let Some(answer) = self.search(params).await?.0 else {
-            return Ok(None);
-        };
-        let mut orders = Vec::new();
-        let mut last = cur.after_serial;
-        for entry in answer.results.iter().filter(|e| !e.is_error()) {
-            let Some(state) = self.state_of(entry, custom) else {
-                continue;
-            };
-            if let Some(serial) = entry.serial {
-                last = last.max(serial);
-                if cur.told(serial, cur.second, &state.status) {
-                    continue;
-                }
+    /// The add date of an answer's order.
+    fn added(entry: &OrderEntry) -> Option<Stamp> {
+        entry
+            .details
+            .as_ref()
+            .and_then(|d| d.added.as_deref())
+            .and_then(feed::parse)
+    }
+
+    async fn changes_async(&self, req: &ChangesRequest) -> Result<ChangesPage, ConnectorError> {
+        let limit = u64::from(req.limit.clamp(1, BATCH as u32));
+        let shop_now = self.client.shop_now();
+        let mut cur = match req.cursor.as_deref().map(str::trim) {
+            Some(text) if !text.is_empty() => Cursor::decode(text)?,
+            _ => {
+                let lookback =
+                    chrono::Duration::hours(i64::from(self.config.initial_lookback_hours));
+                Cursor::at(feed::local_stamp(shop_now - lookback))
             }
-            orders.push(state);
-        }
-        let returned = answer.results.len() as u64;
-        let exhausted =
-            answer.total.map_or(returned < limit, |t| t <= returned) || last == cur.after_serial;
-        if last == cur.after_serial {
-            tracing::warn!("the shop ignored the serial-number range of an order search");
-        }
-        let next = if exhausted {
-            cur.moved_to(cur.second + 1)
-        } else {
-            let mut next = cur.clone();
-            next.after_serial = last;
-            next.in_second = cur.in_second.saturating_add(returned);
-            next.prune();
-            next
         };
-        self.remember(orders.iter().map(|o| (o.key.as_str(), o.status.as_str())));
-        tracing::debug!(
-            orders = orders.len(),
-            position = next.second,
-            "IdoSell changes (rest of a second)"
-        );
-        Ok(Some(ChangesPage {
-            orders,
-            next_cursor: next.encode(),
+        let custom = self.custom_statuses(false).await?;
+        let behaviour = self.behaviour(false).await?;
+        if behaviour.serial_range == Some(false) {
+            return Err(ConnectorError::permanent(
+                "the shop ignores ordersSerialNumberRange in order searches; the change feed cannot page without missing changes",
+            ));
+        }
+        let shop_now = self.client.shop_now();
+        let wait = |cur: &Cursor| ChangesPage {
+            orders: Vec::new(),
+            next_cursor: cur.encode(),
+            has_more: false,
+            poll_after_ms: Some(feed::until_settled(cur.from, shop_now)),
+        };
+        // The shop's clock (custom_statuses and behaviour just read it from its answers) says
+        // which seconds are settled.
+        let to = match cur.to {
+            Some(to) => to,
+            None if cur.from > feed::settled(shop_now) => return Ok(wait(&cur)),
+            None => feed::settled(shop_now),
+        };
+        let mut strategy = behaviour.strategy();
+        // Up to the shop's clock, so changes held back until they settle are seen.
+        let query_end = feed::local_stamp(shop_now).max(to) + 1;
+        for _ in 0..SEARCHES_PER_PAGE {
+            let range = match strategy {
+                Strategy::Sorted(_) => (cur.lo, feed::MAX_SERIAL),
+                Strategy::Narrowing => feed::narrowing_range(&cur),
+            };
+            let (begin, end) = behaviour.dates.request(cur.from, query_end);
+            let search = Search {
+                dates: Some(("modified", Some(begin), Some(end))),
+                serials: Some(range),
+                sort: match strategy {
+                    Strategy::Sorted(name) => Some((name, false)),
+                    Strategy::Narrowing => None,
+                },
+                limit,
+                ..Search::default()
+            };
+            let (entries, found) = self.search_window(search, Self::changed).await?;
+            if found
+                .orders
+                .iter()
+                .any(|(s, _)| *s < range.0 || *s > range.1)
+            {
+                return Err(ConnectorError::permanent(format!(
+                    "the shop answered a search for serial numbers {} to {} with others: it ignores ordersSerialNumberRange, and the change feed cannot page without missing changes",
+                    range.0, range.1
+                )));
+            }
+            let step = match strategy {
+                Strategy::Sorted(name) => {
+                    if !found.ascending() {
+                        self.sort_broken(name);
+                        strategy = Strategy::Narrowing;
+                        continue;
+                    }
+                    feed::sorted_step(&cur, to, &found, limit)
+                }
+                Strategy::Narrowing => match feed::narrowing_step(&cur, to, range, &found, limit) {
+                    Err(span) => {
+                        cur = Cursor {
+                            to: Some(to),
+                            span,
+                            ..cur
+                        };
+                        continue;
+                    }
+                    Ok(step) if step.hand.is_empty() && !step.closed => {
+                        cur = step.next;
+                        continue;
+                    }
+                    Ok(step) => step,
+                },
+            };
+            let orders: Vec<OrderState> = step
+                .hand
+                .iter()
+                .filter_map(|i| self.state_of(&entries[*i], &custom))
+                .collect();
+            self.remember(orders.iter().map(|o| (o.key.as_str(), o.status.as_str())));
+            tracing::debug!(
+                orders = orders.len(),
+                from = step.next.from,
+                lo = step.next.lo,
+                closed = step.closed,
+                "IdoSell changes"
+            );
+            return Ok(ChangesPage {
+                orders,
+                next_cursor: step.next.encode(),
+                has_more: !step.closed,
+                poll_after_ms: if step.closed {
+                    step.held.map(|h| feed::until_settled(h, shop_now))
+                } else {
+                    None
+                },
+            });
+        }
+        // Many narrow ranges without a change in them: hand back the progress made.
+        Ok(ChangesPage {
+            orders: Vec::new(),
+            next_cursor: Cursor {
+                to: Some(to),
+                ..cur
+            }
+            .encode(),
             has_more: true,
             poll_after_ms: None,
-        }))
+        })
     }
 
-    /// The changes from the cursor on: settled ones by keyset, and on the last page the newest
-    /// ones too (remembered in the tail). `None` when a full page held only changes at or before
-    /// the cursor.
-    async fn onwards(
-        &self,
-        cur: &Cursor,
-        limit: u64,
-        custom: &[CustomStatus],
-    ) -> Result<Option<ChangesPage>, ConnectorError> {
-        let shop_now = self.client.shop_now();
-        let settled_est = feed::settled(shop_now);
-        let params = json!({
-            "ordersRange": { "ordersDateRange": { "ordersDateType": "modified",
-                "ordersDateBegin": feed::format(cur.second),
-                "ordersDateEnd": feed::format(feed::local_stamp(shop_now) + 3_600) } },
-            "ordersBy": order_by(),
-            "resultsPage": 0,
-            "resultsLimit": limit
-        });
-        let (answer, sent_at) = self.search(params).await?;
-        // Only seconds settled by the shop's own clock when it ran the search are final.
-        let settled_now = sent_at.map_or(settled_est, |t| feed::settled(t).min(settled_est));
-        let Some(answer) = answer else {
-            return Ok(Some(ChangesPage {
-                orders: Vec::new(),
-                next_cursor: cur.moved_to(cur.second.max(settled_now + 1)).encode(),
-                has_more: false,
-                poll_after_ms: None,
-            }));
+    async fn list_async(&self, req: &ListRequest) -> Result<ListPage, ConnectorError> {
+        if req.unfulfilled_only {
+            return Err(ConnectorError::permanent(
+                "IdoSell cannot tell which orders are fulfilled (no sales-document state in the order search); list with created_since or keys",
+            ));
+        }
+        let limit = u64::from(req.limit.clamp(1, BATCH as u32));
+        let since = req.created_since.map(feed::local_stamp);
+        let bad = || {
+            ConnectorError::permanent(format!(
+                "not an IdoSell listing cursor: {:?}",
+                req.cursor.as_deref().unwrap_or_default()
+            ))
         };
-        let seen = (cur.second, cur.after_serial);
-        let mut tail = cur.tail.clone();
-        let mut orders = Vec::new();
-        let mut last: Option<(Stamp, u64)> = None;
-        let mut positions = Vec::with_capacity(answer.results.len());
-        let mut beyond = false;
-        let mut unsorted = false;
-        for entry in answer.results.iter().filter(|e| !e.is_error()) {
-            let Some(state) = self.state_of(entry, custom) else {
-                continue;
+        if !req.keys.is_empty() {
+            let start = match req.cursor.as_deref() {
+                None | Some("") => 0,
+                Some(c) => c
+                    .strip_prefix("k")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| *n <= req.keys.len())
+                    .ok_or_else(bad)?,
             };
-            let Some(p @ (stamp, serial)) = Self::position(entry) else {
-                orders.push(state);
-                continue;
-            };
-            if positions.last().is_some_and(|l| p < *l) {
-                unsorted = true;
+            let end = (start + limit as usize).min(req.keys.len());
+            let read = self
+                .read_async(&ReadRequest {
+                    keys: req.keys[start..end].to_vec(),
+                })
+                .await?;
+            let orders = read
+                .orders
+                .into_iter()
+                .filter(|o| {
+                    req.created_since
+                        .is_none_or(|t| o.created_at.is_some_and(|c| c >= t))
+                })
+                .collect();
+            return Ok(ListPage {
+                orders,
+                next_cursor: (end < req.keys.len()).then(|| format!("k{end}")),
+                total: None,
+            });
+        }
+        let (lo, span) = match req.cursor.as_deref() {
+            None | Some("") => (1, 0),
+            Some(c) => {
+                let mut parts = c.strip_prefix("l").ok_or_else(bad)?.split('.');
+                let mut n = || {
+                    parts
+                        .next()
+                        .and_then(|p| p.parse::<u64>().ok())
+                        .ok_or_else(bad)
+                };
+                (n()?.max(1), n()?)
             }
-            positions.push(p);
-            let told = tail.get(&serial) == Some(&(stamp, feed::status_hash(&state.status)));
-            if stamp > settled_now {
-                // Not settled yet: return it now unless already told, and remember it.
-                beyond = true;
-                if told || (tail.len() >= feed::TAIL_CAP && !tail.contains_key(&serial)) {
-                    continue;
+        };
+        let custom = self.custom_statuses(false).await?;
+        let behaviour = self.behaviour(false).await?;
+        let mut strategy = behaviour.strategy();
+        // Add dates never move: the whole listing is one window over them.
+        let window_from = since.unwrap_or(Stamp::MIN / 4);
+        let window_to = Stamp::MAX / 4;
+        let mut cur = Cursor {
+            from: window_from,
+            to: Some(window_to),
+            lo,
+            span,
+        };
+        for _ in 0..SEARCHES_PER_PAGE {
+            let range = match strategy {
+                Strategy::Sorted(_) => (cur.lo, feed::MAX_SERIAL),
+                Strategy::Narrowing => feed::narrowing_range(&cur),
+            };
+            let search = Search {
+                dates: since.map(|s| ("add", Some(behaviour.dates.request(s, s).0), None)),
+                serials: Some(range),
+                sort: match strategy {
+                    Strategy::Sorted(name) => Some((name, false)),
+                    Strategy::Narrowing => None,
+                },
+                limit,
+                ..Search::default()
+            };
+            let (entries, found) = self.search_window(search, Self::added).await?;
+            let step = match strategy {
+                Strategy::Sorted(name) => {
+                    if !found.ascending() {
+                        self.sort_broken(name);
+                        strategy = Strategy::Narrowing;
+                        continue;
+                    }
+                    feed::sorted_step(&cur, window_to, &found, limit)
                 }
-                tail.insert(serial, (stamp, feed::status_hash(&state.status)));
-                orders.push(state);
-                continue;
-            }
-            last = Some(last.map_or(p, |l| l.max(p)));
-            if p <= seen {
-                continue;
-            }
-            tail.remove(&serial);
-            if !told {
-                orders.push(state);
-            }
+                Strategy::Narrowing => {
+                    match feed::narrowing_step(&cur, window_to, range, &found, limit) {
+                        Err(span) => {
+                            cur.span = span;
+                            continue;
+                        }
+                        Ok(step) if step.hand.is_empty() && !step.closed => {
+                            cur = step.next;
+                            continue;
+                        }
+                        Ok(step) => step,
+                    }
+                }
+            };
+            let orders: Vec<OrderState> = step
+                .hand
+                .iter()
+                .filter_map(|i| self.state_of(&entries[*i], &custom))
+                .collect();
+            let total = match strategy {
+                Strategy::Sorted(_) if lo == 1 && since.is_none() => found.total,
+                _ => None,
+            };
+            return Ok(ListPage {
+                orders,
+                next_cursor: (!step.closed)
+                    .then(|| format!("l{}.{}", step.next.lo, step.next.span)),
+                total,
+            });
         }
-        if unsorted {
-            tracing::warn!(
-                "the shop did not sort the order search by change date; changes may be missed"
-            );
-        }
-        let returned = answer.results.len() as u64;
-        let complete = beyond || answer.total.map_or(returned < limit, |t| t <= returned);
-        let (mut next, has_more) = match last {
-            Some(p) if !complete && p <= seen => return Ok(None),
-            Some((second, serial)) if !complete => {
-                let in_second = positions.iter().filter(|p| p.0 == second).count() as u64;
-                (
-                    Cursor {
-                        second,
-                        after_serial: serial,
-                        in_second,
-                        tail,
-                    },
-                    true,
-                )
-            }
-            _ => {
-                let mut done = Cursor::at(cur.second.max(settled_now + 1));
-                done.tail = tail;
-                (done, false)
-            }
-        };
-        next.prune();
-        self.remember(orders.iter().map(|o| (o.key.as_str(), o.status.as_str())));
-        tracing::debug!(
-            orders = orders.len(),
-            position = next.second,
-            tail = next.tail.len(),
-            has_more,
-            "IdoSell changes"
-        );
-        Ok(Some(ChangesPage {
-            orders,
-            next_cursor: next.encode(),
-            has_more,
-            poll_after_ms: None,
-        }))
+        Ok(ListPage {
+            orders: Vec::new(),
+            next_cursor: Some(format!("l{}.{}", cur.lo, cur.span)),
+            total: None,
+        })
     }
 
     async fn read_async(&self, req: &ReadRequest) -> Result<ReadResponse, ConnectorError> {
@@ -492,7 +713,7 @@ impl IdoSellConnector {
             sent.push((i, normalized));
         }
         if !orders.is_empty() {
-            let body = json!({ "params": { "orders": orders } });
+            let body = requests::put(orders);
             match self
                 .client
                 .call::<PutAnswer>(Method::Put, ORDERS, &[], Some(&body))
@@ -602,13 +823,14 @@ impl Connector for IdoSellConnector {
     fn check(&self) -> Result<CheckReport, ConnectorError> {
         sdk::block_on(async {
             let custom = self.custom_statuses(true).await?;
+            let behaviour = self.behaviour(true).await?;
             Ok(CheckReport {
                 details: format!(
                     "IdoSell Admin API at {}: {} custom statuses",
                     self.client.base(),
                     custom.len()
                 ),
-                findings: Vec::new(),
+                findings: behaviour.findings(),
             })
         })
     }
@@ -622,6 +844,10 @@ impl Connector for IdoSellConnector {
 
     fn changes(&self, request: &ChangesRequest) -> Result<ChangesPage, ConnectorError> {
         sdk::block_on(self.changes_async(request))
+    }
+
+    fn list(&self, request: &ListRequest) -> Result<ListPage, ConnectorError> {
+        sdk::block_on(self.list_async(request))
     }
 
     fn read(&self, request: &ReadRequest) -> Result<ReadResponse, ConnectorError> {

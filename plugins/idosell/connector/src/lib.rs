@@ -3,17 +3,21 @@
 //!
 //! - [`config`]: the config and its JSON Schema.
 //! - [`client`]: HTTP, the request budget, retries and error classification.
-//! - [`feed`]: the change-feed cursor (why it neither misses nor repeats changes).
+//! - [`feed`]: the change-feed cursor and walk (why it neither misses nor repeats changes).
+//! - [`behaviour`]: what the shop does with sorts and ranges, probed at run time.
+//! - [`requests`]: the request bodies.
 //! - [`connector`]: the [`Connector`](orderlink_plugin_api::sdk::Connector) implementation.
 //! - [`statuses`]: the status vocabulary; [`wire`]: the JSON the connector reads.
 //!
 //! Built as a `cdylib` for the host and as an `rlib` so benchmarks can call it in-process
 //! through [`create`].
 
+pub mod behaviour;
 pub mod client;
 pub mod config;
 pub mod connector;
 pub mod feed;
+pub mod requests;
 pub mod statuses;
 pub mod wire;
 
@@ -38,6 +42,7 @@ pub fn info() -> ConnectorInfo {
         config_schema: IdoSellConfig::schema(),
         capabilities: vec![
             Capability::Changes,
+            Capability::List,
             Capability::Read,
             Capability::Apply,
             Capability::CreatedAt,

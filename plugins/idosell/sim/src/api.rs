@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock;
 use crate::faults::Draw;
 use crate::shop::{DateFilter, DateKind, Notify, Query, SortKey};
-use crate::state::AppState;
+use crate::state::{AppState, SimConfig};
 use crate::wire::{
     Envelope, ErrorsOnly, Fault, GetAnswer, HistoryAnswer, HistoryEntry, OrderResult, PutAnswer,
     PutOutcome, PutParams, PutResults, SearchAnswer, SearchParams, StatusesAnswer, EMPTY_RESULT,
@@ -220,18 +220,86 @@ fn parse_body<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<
         .map_err(|e| unprocessable(format!("Invalid data format: {e}")))
 }
 
+/// The search parameters the simulator implements (dotted paths); every other one is refused.
+pub const SEARCH_PARAMS: [&str; 15] = [
+    "ordersStatuses",
+    "ordersStatusesIds",
+    "ordersSerialNumbers",
+    "ordersIds",
+    "ordersRange",
+    "ordersRange.ordersDateRange",
+    "ordersRange.ordersDateRange.ordersDateType",
+    "ordersRange.ordersDateRange.ordersDatesTypes",
+    "ordersRange.ordersDateRange.ordersDateBegin",
+    "ordersRange.ordersDateRange.ordersDateEnd",
+    "ordersRange.ordersSerialNumberRange",
+    "ordersRange.ordersSerialNumberRange.ordersSerialNumberBegin",
+    "ordersRange.ordersSerialNumberRange.ordersSerialNumberEnd",
+    "ordersBy",
+    "resultsPage",
+];
+
+/// The sort names (`ordersBy[].elementName`) the simulator implements.
+pub const SORT_NAMES: [&str; 5] = ["sn", "id", "order_time", "adding_time", "modification_time"];
+
+/// Dotted paths of the object keys in `value` that are not in `allowed` (`prefix` is the path
+/// of `value`); arrays and the leaves of allowed keys are not entered.
+fn unimplemented_params(value: &serde_json::Value, prefix: &str, allowed: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    if let serde_json::Value::Object(map) = value {
+        for (key, child) in map {
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            if allowed.contains(&path.as_str()) {
+                out.extend(unimplemented_params(child, &path, allowed));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Refuses search parameters the simulator does not implement, naming them (a test that
+/// depends on one must not pass by accident).
+fn check_search_params(body: &Bytes) -> Result<(), Unprocessable> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(()); // the typed parse reports it
+    };
+    let Some(params) = value.get("params") else {
+        return Ok(());
+    };
+    let mut allowed: Vec<&str> = SEARCH_PARAMS.to_vec();
+    allowed.push("resultsLimit");
+    let bad = unimplemented_params(params, "", &allowed);
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(unprocessable(format!(
+            "search parameters not implemented by the simulator: {} (implemented: {}, resultsLimit)",
+            bad.join(", "),
+            SEARCH_PARAMS.join(", ")
+        )))
+    }
+}
+
 fn date_kind(name: &str) -> Result<DateKind, Unprocessable> {
     match name {
         "add" => Ok(DateKind::Added),
         "modified" => Ok(DateKind::Modified),
         "dispatch" | "payment" | "last_payments_operation" | "declared_payments" => {
-            Ok(DateKind::Untracked)
+            Err(unprocessable(format!(
+                "ordersDateType {name} is not implemented by the simulator (implemented: add, modified)"
+            )))
         }
         other => Err(unprocessable(format!("Unknown ordersDateType: {other}"))),
     }
 }
 
-fn to_query(p: SearchParams) -> Result<Query, Unprocessable> {
+fn to_query(p: SearchParams, config: &SimConfig) -> Result<Query, Unprocessable> {
     let limit = p.results_limit.unwrap_or(100);
     if !(1..=100).contains(&limit) {
         return Err(unprocessable("resultsLimit must be from 1 to 100"));
@@ -265,7 +333,11 @@ fn to_query(p: SearchParams) -> Result<Query, Unprocessable> {
                 }
             };
             let begin = parse(d.orders_date_begin)?;
-            let end = parse(d.orders_date_end)?;
+            let mut end = parse(d.orders_date_end)?;
+            if config.exclusive_date_end {
+                // Dates are whole seconds: before `end` is up to the second before it.
+                end = end.map(|e| e - 1);
+            }
             if begin.is_some() || end.is_some() {
                 let Some(kind_name) = kind_name else {
                     return Err(unprocessable(
@@ -283,12 +355,21 @@ fn to_query(p: SearchParams) -> Result<Query, Unprocessable> {
             q.serial_range = (s.orders_serial_number_begin, s.orders_serial_number_end);
         }
     }
+    if config.ignore_sort {
+        q.order_by = vec![(SortKey::Scrambled, false)];
+        return Ok(q);
+    }
     for by in p.orders_by.unwrap_or_default() {
         let key = match by.element_name.as_str() {
-            "id" | "serial_number" => SortKey::Serial,
+            "sn" | "id" => SortKey::Serial,
             "modification_time" => SortKey::Modified,
-            "adding_time" => SortKey::Added,
-            _ => continue,
+            "order_time" | "adding_time" => SortKey::Added,
+            other => {
+                return Err(unprocessable(format!(
+                    "ordersBy elementName {other:?} is not implemented by the simulator (implemented: {})",
+                    SORT_NAMES.join(", ")
+                )))
+            }
         };
         let desc = match by
             .sort_direction
@@ -306,7 +387,10 @@ fn to_query(p: SearchParams) -> Result<Query, Unprocessable> {
 }
 
 async fn search(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let query = match parse_body::<SearchParams>(&body).and_then(to_query) {
+    let query = match check_search_params(&body)
+        .and_then(|()| parse_body::<SearchParams>(&body))
+        .and_then(|p| to_query(p, &state.config))
+    {
         Ok(q) => q,
         Err(r) => return r.into_response(),
     };
@@ -339,7 +423,7 @@ async fn search(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
 
 /// `GET orders/orders` query parameters (arrays comma-joined).
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct GetParams {
     orders_serial_numbers: Option<String>,
     orders_ids: Option<String>,
@@ -359,8 +443,15 @@ async fn get_orders(
     State(state): State<Arc<AppState>>,
     params: Result<QueryParams<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let Ok(QueryParams(params)) = params else {
-        return unprocessable("Invalid query parameters").into_response();
+    let params = match params {
+        Ok(QueryParams(params)) => params,
+        Err(e) => {
+            return unprocessable(format!(
+                "query parameters not implemented by the simulator ({}; implemented: ordersSerialNumbers, ordersIds)",
+                e.body_text()
+            ))
+            .into_response()
+        }
     };
     let serials = split_list(&params.orders_serial_numbers);
     let ids = split_list(&params.orders_ids);

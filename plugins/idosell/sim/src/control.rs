@@ -138,6 +138,8 @@ async fn info(State(state): State<Arc<AppState>>) -> Response {
             "customStatuses": custom,
             "versions": state.config.versions,
             "rateLimit": state.rate_limit(),
+            "ignoreSort": state.config.ignore_sort,
+            "exclusiveDateEnd": state.config.exclusive_date_end,
             "now": clock::format(clock::now()),
         }),
     )

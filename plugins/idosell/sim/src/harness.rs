@@ -135,8 +135,11 @@ impl Control {
     pub fn new(url: &str) -> Self {
         Control {
             base: url.trim_end_matches('/').to_owned(),
+            // No pooled connections: a fault test may have the simulator drop connections, and
+            // a control call must never reuse one the simulator has closed.
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(60))
+                .max_idle_connections(0)
                 .build(),
         }
     }

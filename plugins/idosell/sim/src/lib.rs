@@ -5,11 +5,13 @@
 //! - [`api`]: the Admin API (`/api/admin/v{N}/orders/...`) and the gate in front of it.
 //! - [`control`]: the control API (`/_sim/...`).
 //! - [`shop`]: orders, statuses and searching; [`statuses`]: built-in and custom statuses and
-//!   the panel's rules; [`wire`]: the JSON shapes; [`clock`]: the shop's local time.
+//!   the panel's rules; [`wire`]: the JSON shapes; [`body`]: the full order body of answers;
+//!   [`clock`]: the shop's local time.
 //! - [`faults`]: injected faults and the rate limit; [`state`]: what the handlers share.
 //! - [`harness`]: drive a spawned simulator from tests and benchmarks.
 
 pub mod api;
+pub mod body;
 pub mod clock;
 pub mod control;
 pub mod faults;

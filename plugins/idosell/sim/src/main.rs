@@ -68,6 +68,12 @@ struct Cli {
     /// Seed of the random source that draws faults.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
+    /// Ignore `ordersBy` in searches entirely and answer in an order unrelated to any field.
+    #[arg(long)]
+    ignore_sort: bool,
+    /// Treat the end of a search's date range as exclusive (dates before it).
+    #[arg(long)]
+    exclusive_date_end: bool,
 }
 
 async fn shutdown_signal() {
@@ -134,6 +140,8 @@ async fn main() -> anyhow::Result<()> {
         rate_limit: cli.rate_limit,
         faults,
         fault_seed: cli.fault_seed,
+        ignore_sort: cli.ignore_sort,
+        exclusive_date_end: cli.exclusive_date_end,
     };
     let listener = tokio::net::TcpListener::bind(cli.listen)
         .await
@@ -144,6 +152,8 @@ async fn main() -> anyhow::Result<()> {
         versions = ?config.versions,
         orders = config.orders,
         rate_limit = config.rate_limit,
+        ignore_sort = config.ignore_sort,
+        exclusive_date_end = config.exclusive_date_end,
         "idosell-sim started"
     );
     let state = Arc::new(AppState::new(config));

@@ -67,8 +67,6 @@ pub enum DateKind {
     Added,
     /// `modified`: the last edit of any kind.
     Modified,
-    /// A date the simulator does not track (`dispatch`, `payment`...): matches nothing.
-    Untracked,
 }
 
 /// A date-range filter; both ends inclusive.
@@ -91,6 +89,8 @@ pub enum SortKey {
     Modified,
     /// The add date.
     Added,
+    /// No field: a fixed order unrelated to any (a shop that honours no sort).
+    Scrambled,
 }
 
 /// A search, already validated.
@@ -459,7 +459,6 @@ impl Shop {
             let value = match d.kind {
                 DateKind::Added => o.added,
                 DateKind::Modified => o.changed,
-                DateKind::Untracked => return false,
             };
             if d.begin.is_some_and(|b| value < b) || d.end.is_some_and(|e| value > e) {
                 return false;
@@ -474,6 +473,9 @@ impl Shop {
             SortKey::Serial => i128::from(o.serial),
             SortKey::Modified => i128::from(o.changed),
             SortKey::Added => i128::from(o.added),
+            SortKey::Scrambled => {
+                i128::from(o.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17))
+            }
         }
     }
 
@@ -868,13 +870,6 @@ mod tests {
         });
         assert_eq!(s.search(&q).serials, vec![10]);
         q.serial_range = (Some(11), None);
-        assert_eq!(s.search(&q).total, 0);
-        q.dates = Some(DateFilter {
-            kind: DateKind::Untracked,
-            begin: None,
-            end: None,
-        });
-        q.serial_range = (None, None);
         assert_eq!(s.search(&q).total, 0);
         let mut q = query();
         q.serials = Some(vec![5, 3, 5, 9999]);

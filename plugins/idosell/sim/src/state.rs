@@ -28,6 +28,11 @@ pub struct SimConfig {
     pub faults: Faults,
     /// The seed of the random source that draws faults.
     pub fault_seed: u64,
+    /// Ignore `ordersBy` entirely (names unchecked) and answer searches in an order unrelated
+    /// to any field, as a shop that honours no sort may.
+    pub ignore_sort: bool,
+    /// Treat `ordersDateEnd` as exclusive (dates before it), as a shop may.
+    pub exclusive_date_end: bool,
 }
 
 impl Default for SimConfig {
@@ -42,6 +47,8 @@ impl Default for SimConfig {
             rate_limit: 0,
             faults: Faults::default(),
             fault_seed: 0,
+            ignore_sort: false,
+            exclusive_date_end: false,
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The JSON shapes of the IdoSell Admin API order endpoints, as `orders-openapi-v6.json`
-//! names them. Requests are read leniently (unknown fields are ignored, as the real API does);
-//! answers carry the fields a client needs plus some of the customer, payment and product data a
-//! real shop sends, which clients must tolerate.
+//! names them. Request parameters the simulator does not implement are refused (HTTP 422 naming
+//! them, see [`crate::api`]); answers carry the full order body ([`crate::body`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +62,7 @@ pub struct DateRange {
 
 /// One entry of `ordersDatesTypes`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct DatesType {
     /// The date type.
     pub orders_dates_type: Option<String>,
@@ -81,9 +80,9 @@ pub struct SerialRange {
 
 /// One entry of `ordersBy`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct OrderBy {
-    /// `id` (serial number), `modification_time` or `adding_time`; other names are ignored.
+    /// The sort name (see [`crate::api`] for the ones implemented; others are refused).
     pub element_name: String,
     /// `ASC` (default) or `DESC`.
     pub sort_direction: Option<String>,
@@ -269,182 +268,46 @@ pub struct OrderResult {
     /// `orderId`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
-    /// `orderSerialNumber`.
-    pub order_serial_number: u64,
+    /// `orderSerialNumber`; absent on an entry for an order asked for by an unknown `orderId`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_serial_number: Option<u64>,
+    /// `orderBridgeNote`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_bridge_note: Option<&'static str>,
     /// `orderType`: `n` (retail, placed in the shop).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_type: Option<&'static str>,
-    /// Customer data.
+    /// `clientResult` (see [`crate::body`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_result: Option<ClientResult>,
-    /// Order details.
+    pub client_result: Option<serde_json::Value>,
+    /// `orderDetails` (see [`crate::body`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_details: Option<OrderDetails>,
+    pub order_details: Option<serde_json::Value>,
     /// Set on a GET entry for an order that was not found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<Fault>>,
 }
 
-/// `clientResult` (a small part of it).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientResult {
-    /// `clientAccount`.
-    pub client_account: ClientAccount,
-    /// `clientBillingAddress`.
-    pub client_billing_address: ClientAddress,
-}
-
-/// `clientAccount`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientAccount {
-    /// Client id.
-    pub client_id: u64,
-    /// Client login.
-    pub client_login: String,
-    /// E-mail.
-    pub client_email: String,
-}
-
-/// `clientBillingAddress`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientAddress {
-    /// First name.
-    pub client_first_name: &'static str,
-    /// Last name.
-    pub client_last_name: &'static str,
-    /// City.
-    pub client_city: &'static str,
-    /// ISO country code.
-    pub client_country_id: &'static str,
-}
-
-/// `orderDetails` (the status fields and a little more).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderDetails {
-    /// The status code (a custom status reports its parent's code).
-    pub order_status: &'static str,
-    /// The status id (the custom status id for orders in one).
-    pub order_status_id: u32,
-    /// `YYYY-MM-DD HH:MM:SS`.
-    pub order_add_date: String,
-    /// `YYYY-MM-DD HH:MM:SS`.
-    pub order_change_date: String,
-    /// `none`.
-    pub api_flag: &'static str,
-    /// The order note.
-    pub order_note: String,
-    /// Payment data.
-    pub payments: Payments,
-    /// Products.
-    pub products_results: Vec<ProductResult>,
-}
-
-/// `payments`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Payments {
-    /// Payment type.
-    pub order_payment_type: &'static str,
-    /// Value in the order's currency.
-    pub order_currency: OrderCurrency,
-}
-
-/// `orderCurrency`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderCurrency {
-    /// `PLN`.
-    pub currency_id: &'static str,
-    /// Products cost.
-    pub order_products_cost: f64,
-    /// Shipping cost.
-    pub order_delivery_cost: f64,
-}
-
-/// One product of an order.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProductResult {
-    /// Product id.
-    pub product_id: u64,
-    /// Product name.
-    pub product_name: String,
-    /// Quantity.
-    pub product_quantity: f64,
-    /// Gross price in the order's currency.
-    pub product_order_price: f64,
-}
-
-const FIRST_NAMES: [&str; 6] = ["Anna", "Piotr", "Maria", "Jan", "Katarzyna", "Tomasz"];
-const LAST_NAMES: [&str; 6] = [
-    "Nowak",
-    "Kowalski",
-    "Wiśniewska",
-    "Wójcik",
-    "Kamińska",
-    "Lewandowski",
-];
-const CITIES: [&str; 5] = ["Warszawa", "Kraków", "Poznań", "Gdańsk", "Wrocław"];
-
 impl OrderResult {
-    /// The wire form of an order, with made-up customer and product data derived from its
-    /// serial number.
+    /// The wire form of an order: its full body.
     pub fn from_order(shop: &Shop, o: &Order) -> Self {
-        let n = o.serial as usize;
-        let quantity = (n % 3 + 1) as f64;
-        let price = 19.99 + (n % 50) as f64;
         OrderResult {
             order_id: Some(o.id.clone()),
-            order_serial_number: o.serial,
+            order_serial_number: Some(o.serial),
+            order_bridge_note: Some(""),
             order_type: Some("n"),
-            client_result: Some(ClientResult {
-                client_account: ClientAccount {
-                    client_id: 1000 + o.serial % 977,
-                    client_login: format!("client{}", o.serial % 977),
-                    client_email: format!("client{}@example.com", o.serial % 977),
-                },
-                client_billing_address: ClientAddress {
-                    client_first_name: FIRST_NAMES[n % FIRST_NAMES.len()],
-                    client_last_name: LAST_NAMES[n % LAST_NAMES.len()],
-                    client_city: CITIES[n % CITIES.len()],
-                    client_country_id: "PL",
-                },
-            }),
-            order_details: Some(OrderDetails {
-                order_status: shop.code_of(o.status_id),
-                order_status_id: o.status_id,
-                order_add_date: clock::format(o.added),
-                order_change_date: clock::format(o.changed),
-                api_flag: "none",
-                order_note: o.note.clone(),
-                payments: Payments {
-                    order_payment_type: "prepaid",
-                    order_currency: OrderCurrency {
-                        currency_id: "PLN",
-                        order_products_cost: price * quantity,
-                        order_delivery_cost: 12.99,
-                    },
-                },
-                products_results: vec![ProductResult {
-                    product_id: 100 + (o.serial % 50),
-                    product_name: format!("Product {}", o.serial % 50),
-                    product_quantity: quantity,
-                    product_order_price: price,
-                }],
-            }),
+            client_result: Some(crate::body::client_result(o)),
+            order_details: Some(crate::body::order_details(shop, o)),
             errors: None,
         }
     }
 
-    /// A GET entry for an order that does not exist.
+    /// A GET entry for an order that does not exist, naming it as it was asked for.
     pub fn not_found(serial: Option<u64>, id: Option<String>) -> Self {
         OrderResult {
             order_id: id,
-            order_serial_number: serial.unwrap_or(0),
+            order_serial_number: serial,
+            order_bridge_note: None,
             order_type: None,
             client_result: None,
             order_details: None,

@@ -1,29 +1,24 @@
-//! Every kind of answer the simulator gives validates against `orders-openapi-v6.json`.
+//! Every kind of answer the simulator gives validates against IdoSell's full published
+//! description of the order endpoints (`orders-openapi-v6.json`). That file is IdoSell's, not
+//! ours, and is not in the repository: this test runs only where it is, with
+//! `IDOSELL_OPENAPI_SPEC` pointing at it (`.ci/run` does that when the shared specs sit beside
+//! the checkout). On any clone, `tests/schema.rs` checks the same answers against the project's
+//! own schema.
 
 mod common;
 
-use common::{call, put, search, start, Reply, KEY};
+use common::{sample_replies, start, Reply, SAMPLE_KINDS};
 use serde_json::{json, Value};
 
-/// The published spec is IdoSell's document, not ours: it is read from the shared specs folder
-/// beside the repository (`$ORDERLINK_SPECS_DIR` overrides), never copied into it.
-fn spec_path() -> std::path::PathBuf {
-    let dir = std::env::var_os("ORDERLINK_SPECS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../../shared/specs")
-        });
-    dir.join("idosell/orders-openapi-v6.json")
-}
+const SPEC_VAR: &str = "IDOSELL_OPENAPI_SPEC";
 
 fn spec() -> Value {
-    let path = spec_path();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (the shared specs folder sits beside the repository; set ORDERLINK_SPECS_DIR)",
-            path.display()
-        )
-    });
+    let Some(path) = std::env::var_os(SPEC_VAR) else {
+        panic!("{SPEC_VAR} is not set: point it at orders-openapi-v6.json (this test is run by .ci/run with --ignored)")
+    };
+    let path = std::path::PathBuf::from(path);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} ({SPEC_VAR})", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -57,141 +52,23 @@ fn check(spec: &Value, path: &str, method: &str, reply: &Reply) {
 }
 
 #[test]
-fn answers_validate_against_the_spec() {
+#[ignore = "needs IdoSell's published description (IDOSELL_OPENAPI_SPEC); run by .ci/run"]
+fn answers_validate_against_the_published_description() {
     let spec = spec();
     let sim = start(&["--orders", "120"]);
-    let c = sim.control();
-    c.define_status(45, 3, "Packed by team B")
-        .expect("custom status");
-    c.set_status_id(7, 45).expect("operator change");
-    c.touch(8).expect("edit");
-
-    let search_path = "/orders/orders/search";
-    let orders_path = "/orders/orders";
-    let mut checked = 0;
+    let replies = sample_replies(&sim);
     let mut seen = std::collections::BTreeSet::new();
-    let replies = vec![
-        (
-            search_path,
-            "post",
-            search(&sim, json!({ "resultsLimit": 100, "resultsPage": 1 })),
-        ),
-        (
-            search_path,
-            "post",
-            search(&sim, json!({ "ordersSerialNumbers": [7, 8] })),
-        ),
-        (
-            search_path,
-            "post",
-            search(&sim, json!({ "ordersSerialNumbers": [99999] })),
-        ),
-        (
-            search_path,
-            "post",
-            search(&sim, json!({ "resultsLimit": 500 })),
-        ),
-        (
-            orders_path,
-            "get",
-            call(
-                &sim,
-                "GET",
-                "/orders/orders?ordersSerialNumbers=1,2,7",
-                Some(KEY),
-                None,
-            ),
-        ),
-        (
-            orders_path,
-            "get",
-            call(
-                &sim,
-                "GET",
-                "/orders/orders?ordersSerialNumbers=1,99999",
-                Some(KEY),
-                None,
-            ),
-        ),
-        (
-            orders_path,
-            "put",
-            put(
-                &sim,
-                json!([{ "orderSerialNumber": 1, "orderStatus": "packed" }]),
-            ),
-        ),
-        (
-            orders_path,
-            "put",
-            put(
-                &sim,
-                json!([{ "orderSerialNumber": 2, "orderStatus": "packed" }, { "orderSerialNumber": 3, "orderStatus": "nope" }]),
-            ),
-        ),
-        (
-            orders_path,
-            "put",
-            call(
-                &sim,
-                "PUT",
-                orders_path,
-                Some("wrong"),
-                Some(&json!({ "params": {} })),
-            ),
-        ),
-        (
-            "/orders/history",
-            "get",
-            call(
-                &sim,
-                "GET",
-                "/orders/history?orderSerialNumber=7",
-                Some(KEY),
-                None,
-            ),
-        ),
-        (
-            "/orders/history",
-            "get",
-            call(
-                &sim,
-                "GET",
-                "/orders/history?orderSerialNumber=99999",
-                Some(KEY),
-                None,
-            ),
-        ),
-    ];
     for (path, method, reply) in &replies {
         check(&spec, path, method, reply);
         seen.insert((path.to_string(), method.to_string(), reply.status));
-        checked += 1;
     }
-    assert_eq!(checked, replies.len());
-    for expected in [
-        (search_path, "post", 200),
-        (search_path, "post", 207),
-        (search_path, "post", 422),
-        (orders_path, "get", 200),
-        (orders_path, "get", 207),
-        (orders_path, "put", 200),
-        (orders_path, "put", 207),
-        (orders_path, "put", 401),
-        ("/orders/history", "get", 200),
-        ("/orders/history", "get", 207),
-    ] {
+    for (path, method, status) in SAMPLE_KINDS {
         assert!(
-            seen.contains(&(expected.0.to_string(), expected.1.to_string(), expected.2)),
-            "no {expected:?} answer was checked"
+            seen.contains(&(path.to_string(), method.to_string(), status)),
+            "no {method} {path} {status} answer was checked"
         );
     }
-}
-
-#[test]
-fn the_check_catches_a_wrong_type() {
     // The schemas have no `required` lists, so make sure a wrong type does fail them.
-    let spec = spec();
     let schema = response_schema(&spec, "/orders/orders/search", "post", 200);
     let validator = jsonschema::validator_for(&schema).expect("compiles");
     let good = json!({ "Results": [{ "orderSerialNumber": 1, "orderDetails": { "orderStatus": "new" } }] });

@@ -1,4 +1,4 @@
--- Version 1 of the PostgreSQL store: the state of the SQLite store (version 2), plus the leases
+-- Version 1 of the PostgreSQL store: the state of the SQLite store (version 3), plus the leases
 -- that let several hosts share the links, and the hosts' heartbeats.
 CREATE TABLE orderlink_identity (
     application TEXT NOT NULL CHECK (application = 'orderlink'),
@@ -29,6 +29,12 @@ CREATE TABLE audit (
     id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, link TEXT NOT NULL, key TEXT NOT NULL,
     target TEXT NOT NULL, from_status TEXT, to_status TEXT NOT NULL, action TEXT NOT NULL, why TEXT NOT NULL);
 CREATE INDEX audit_by_key ON audit (key, id);
+CREATE INDEX audit_by_link ON audit (link, target, key, id);
+CREATE INDEX audit_by_time ON audit (at);
+CREATE TABLE cursor_checkpoints (
+    id BIGSERIAL PRIMARY KEY, link TEXT NOT NULL, side TEXT NOT NULL, cursor TEXT NOT NULL,
+    at TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE INDEX cursor_checkpoints_by_time ON cursor_checkpoints (link, side, at_ms);
 CREATE TABLE link_stats (
     link TEXT PRIMARY KEY, last_cycle_at TEXT, last_cycle_ms BIGINT, applied_total BIGINT NOT NULL DEFAULT 0,
     last_error TEXT);

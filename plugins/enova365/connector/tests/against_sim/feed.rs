@@ -1,94 +1,162 @@
-//! The change feed by `Stamp`, reads by key in batches, and what an order state carries.
+//! The change feed by (`Zmieniono`, `ID`) over both transports: changes made while paging, the
+//! overlap re-read without duplicates, orderlink's own writes left out; reads by key in batches;
+//! what an order state carries.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use orderlink_plugin_api::model::{ChangesPage, ChangesRequest, OrderState, ReadRequest};
+use orderlink_plugin_api::model::{
+    ApplyRequest, ChangesPage, ChangesRequest, OrderState, ReadRequest, StatusUpdate,
+};
 use orderlink_plugin_api::sdk::Connector;
 use serde_json::json;
 
-use crate::support::{config, connect, Sim};
+use crate::support::{config, configs, connect, with, Sim};
 
 fn page(c: &dyn Connector, cursor: Option<String>) -> ChangesPage {
     c.changes(&ChangesRequest { cursor, limit: 100 })
         .unwrap_or_else(|e| panic!("changes: {e}"))
 }
 
-#[test]
-fn the_feed_pages_by_stamp_and_sees_documents_changed_while_paging() {
-    let sim = Sim::start(&[]);
-    sim.seed(11, 250);
-    let c = connect(&config(&sim));
-
-    let first = page(&c, None);
-    assert_eq!(first.orders.len(), 100);
-    assert!(first.has_more);
-    let keys: Vec<&str> = first.orders.iter().map(|o| o.key.as_str()).collect();
-    let expected: Vec<String> = (1..=100).map(|i| i.to_string()).collect();
-    assert_eq!(
-        keys,
-        expected.iter().map(String::as_str).collect::<Vec<_>>()
-    );
-
-    // While the host pages, an ERP user edits one order already read and one not read yet.
-    let before_5 = sim.zo("5");
-    let new_5 = if before_5["Potwierdzenie"] == "Odrzucony" {
-        "Potwierdzony"
-    } else {
-        "Odrzucony"
-    };
-    sim.act("5", "potwierdzenie", json!({"value": new_5}));
-    let (status, _) = sim.call(
-        reqwest::Method::PATCH,
-        "/_sim/documents/by-obcy/200",
-        Some(json!({"Cechy": {"Sklep": "shop2"}})),
-    );
-    assert_eq!(status, 200);
-
-    let mut seen: Vec<OrderState> = first.orders.clone();
-    let mut cursor = first.next_cursor.clone();
-    let mut pages = 1;
+/// Pages until caught up; every order returned, and the cursor.
+fn drain(c: &dyn Connector, cursor: Option<String>) -> (Vec<OrderState>, String, u64) {
+    let mut seen = Vec::new();
+    let mut cursor = cursor;
+    let mut pages = 0;
     loop {
-        let p = page(&c, Some(cursor.clone()));
+        let p = page(c, cursor.clone());
         pages += 1;
         seen.extend(p.orders);
-        assert!(p.next_cursor.parse::<u64>().ok() >= cursor.parse::<u64>().ok());
-        cursor = p.next_cursor;
+        cursor = Some(p.next_cursor);
         if !p.has_more {
-            break;
+            return (seen, cursor.unwrap_or_default(), pages);
         }
     }
-    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-    for o in &seen {
-        *count.entry(o.key.as_str()).or_default() += 1;
+}
+
+fn set_clock(sim: &Sim, at: &str) {
+    sim.post("/_sim/clock", json!({ "now": at }));
+}
+
+#[test]
+fn the_feed_sees_changes_made_while_paging_once_and_nothing_twice() {
+    let sim = Sim::start(&[]);
+    for (transport, cfg) in configs(&sim) {
+        set_clock(&sim, "2030-03-02T10:00:00+01:00");
+        sim.seed(11, 248);
+        sim.create(json!({"ObcyNumer": "L-1", "Stan": "Bufor"}));
+        sim.create(json!({"ObcyNumer": "L-2", "Stan": "Bufor"}));
+        let c = connect(&cfg);
+        let first = page(&c, None);
+        assert_eq!(first.orders.len(), 100, "{transport}");
+        assert!(first.has_more);
+
+        // While the host pages, an ERP user changes one order already read and one not yet.
+        set_clock(&sim, "2030-03-02T10:00:01+01:00");
+        let read_one = first
+            .orders
+            .iter()
+            .find(|o| o.key != "L-1" && o.key != "L-2");
+        let read_one = read_one.unwrap_or_else(|| panic!("no order"));
+        let (read_key, read_status) = (read_one.key.clone(), read_one.status.clone());
+        let new_status = if read_status == "Odrzucony" {
+            "Potwierdzony"
+        } else {
+            "Odrzucony"
+        };
+        let (status, _) = sim.call(
+            reqwest::Method::PATCH,
+            &format!("/_sim/documents/by-obcy/{read_key}"),
+            Some(json!({"Cechy": {"Sklep": new_status}})),
+        );
+        assert_eq!(status, 200);
+        let unread = (1..=248)
+            .map(|i| i.to_string())
+            .find(|k| first.orders.iter().all(|o| &o.key != k))
+            .unwrap_or_default();
+        let (status, _) = sim.call(
+            reqwest::Method::PATCH,
+            &format!("/_sim/documents/by-obcy/{unread}"),
+            Some(json!({"Cechy": {"Sklep": "shop2"}})),
+        );
+        assert_eq!(status, 200);
+
+        let (rest, cursor, pages) = drain(&c, Some(first.next_cursor.clone()));
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for o in first.orders.iter().chain(&rest) {
+            *count.entry(o.key.clone()).or_default() += 1;
+        }
+        assert_eq!(count.len(), 250, "{transport}: every order is seen");
+        assert_eq!(
+            count.get(&read_key),
+            Some(&2),
+            "{transport}: changed after it was read"
+        );
+        assert_eq!(count.get(&unread), Some(&1), "{transport}");
+        assert_eq!(pages, 2, "{transport}: 151 more at 100 a page");
+
+        // Caught up: the next polls re-read the overlap and return nothing again.
+        set_clock(&sim, "2030-03-02T10:00:03+01:00");
+        let before = sim.served("PobierzZamowienia");
+        let (again, cursor, _) = drain(&c, Some(cursor));
+        assert!(again.is_empty(), "{transport}: {again:?}");
+        assert_eq!(
+            sim.served("PobierzZamowienia") - before,
+            1,
+            "one request when idle"
+        );
+        // A change inside the overlap window with an earlier time (a late commit) is caught.
+        set_clock(&sim, "2030-03-02T10:00:02+01:00");
+        sim.act("L-1", "potwierdzenie", json!({"value": "Odrzucony"}));
+        sim.act("L-2", "potwierdzenie", json!({"value": "Niepotwierdzony"}));
+        set_clock(&sim, "2030-03-02T10:00:04+01:00");
+        let (late, cursor, _) = drain(&c, Some(cursor));
+        let keys: Vec<&str> = late.iter().map(|o| o.key.as_str()).collect();
+        // L-2 already had the value: no change, nothing to report.
+        assert_eq!(keys, ["L-1"], "{transport}");
+        set_clock(&sim, "2030-03-02T10:01:00+01:00");
+        assert!(drain(&c, Some(cursor)).0.is_empty(), "{transport}");
+        sim.post("/_sim/clock", json!({"now": null}));
     }
-    assert_eq!(count.len(), 250, "every order is seen");
-    assert_eq!(
-        count.get("5"),
-        Some(&2),
-        "the order changed after it was read comes again"
-    );
-    assert_eq!(count.get("200"), Some(&1));
-    let last_5 = seen
-        .iter()
-        .rev()
-        .find(|o| o.key == "5")
-        .map(|o| o.status.clone());
-    assert_eq!(last_5.as_deref(), Some(new_5));
+}
 
-    // The end of the feed: nothing new, the cursor stays.
-    let end = page(&c, Some(cursor.clone()));
-    assert!(end.orders.is_empty() && !end.has_more);
-    assert_eq!(end.next_cursor, cursor);
-
-    // Every request is counted, by the connector and by the simulator alike.
-    let usage = c.api_usage();
-    assert_eq!(
-        usage.by_endpoint.get("PobierzZamowienia"),
-        Some(&(pages + 1))
-    );
-    assert_eq!(sim.served("PobierzZamowienia"), pages + 1);
-    assert_eq!(pages, 3, "251 changes at 100 a page");
+#[test]
+fn the_feed_leaves_out_orderlinks_own_writes() {
+    let sim = Sim::start(&[]);
+    sim.create(json!({"ObcyNumer": "W-1", "Stan": "Bufor"}));
+    sim.create(json!({"ObcyNumer": "W-2", "Stan": "Bufor"}));
+    for (transport, cfg) in configs(&sim) {
+        let c = connect(&cfg);
+        let (_, cursor, _) = drain(&c, None);
+        let target = if transport == "dynamic" {
+            "Potwierdzony"
+        } else {
+            "Zaakceptowany"
+        };
+        let out = c
+            .apply(&ApplyRequest {
+                updates: vec![StatusUpdate {
+                    key: "W-1".into(),
+                    status: target.into(),
+                    expected_version: None,
+                    expected_status: None,
+                }],
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.outcomes[0].changed, "{transport}");
+        sim.act("W-2", "potwierdzenie", json!({"value": target}));
+        let (seen, _, _) = drain(&c, Some(cursor));
+        let keys: Vec<&str> = seen.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["W-2"],
+            "{transport}: its own write is not an echo to process"
+        );
+        // Without the operator configured, the feed includes it.
+        let all = connect(&with(config(&sim), json!({"operator": null})));
+        let (seen, _, _) = drain(&all, None);
+        assert!(seen.iter().any(|o| o.key == "W-1"), "{transport}");
+    }
 }
 
 #[test]
@@ -101,13 +169,12 @@ fn documents_without_a_key_are_skipped_but_passed() {
     let p = page(&c, None);
     let keys: Vec<&str> = p.orders.iter().map(|o| o.key.as_str()).collect();
     assert_eq!(keys, vec!["K-1"]);
-    let max = sim.get("/_sim/state")["max_stamp"].as_u64();
-    assert_eq!(p.next_cursor.parse::<u64>().ok(), max);
     assert!(!p.has_more);
+    assert!(p.next_cursor.starts_with("z1;"), "{}", p.next_cursor);
 }
 
 #[test]
-fn an_order_state_carries_status_fulfilment_dates_and_version() {
+fn an_order_state_carries_status_fulfilment_and_dates() {
     let sim = Sim::start(&[]);
     let zo = sim.create(
         json!({"ObcyNumer": "F-1", "Data": "2026-01-15", "Stan": "Bufor",
@@ -135,21 +202,13 @@ fn an_order_state_carries_status_fulfilment_dates_and_version() {
     // `Data` is a Polish date: midnight in Warsaw (CET in January, CEST in July).
     assert_eq!(f1.created_at, utc("2026-01-14T23:00:00Z"));
     assert_eq!(r.orders[1].created_at, utc("2026-07-14T22:00:00Z"));
-    assert!(f1.changed_at.is_some());
-    assert_eq!(f1.version, zo["Stamp"].as_u64().map(|s| s.to_string()));
+    assert_eq!(f1.changed_at, zo["Zmieniono"].as_str().and_then(utc));
+    assert_eq!(f1.version, None, "no Stamp: the contract has no version");
 
-    // Only an approved ZO can be invoiced; the invoice makes it fulfilled and moves the stamp.
-    let (status, _) = sim.call(
-        reqwest::Method::POST,
-        "/_sim/documents/by-obcy/F-1/invoice",
-        None,
-    );
-    assert_eq!(status, 409);
     sim.act("F-1", "approve", json!({}));
     let after = sim.act("F-1", "receipt", json!({}));
     let f1 = read(&["F-1"]).orders.remove(0);
     assert_eq!(f1.fulfilled, Some(true));
-    assert_eq!(f1.version, after["Stamp"].as_u64().map(|s| s.to_string()));
     assert!(after["DokumentySprzedazy"][0]
         .as_str()
         .is_some_and(|n| n.starts_with("PAR/")));
@@ -159,18 +218,21 @@ fn an_order_state_carries_status_fulfilment_dates_and_version() {
 fn reads_by_key_go_in_batches_of_the_page_size() {
     let sim = Sim::start(&[]);
     sim.seed(12, 250);
-    let c = connect(&config(&sim));
-    let mut keys: Vec<String> = (1..=250).map(|i| i.to_string()).collect();
-    keys.extend(["9999".to_owned(), "".to_owned(), "17".to_owned()]);
-    let r = c
-        .read(&ReadRequest { keys })
-        .unwrap_or_else(|e| panic!("read: {e}"));
-    assert_eq!(r.orders.len(), 250);
-    assert_eq!(r.missing, vec!["9999".to_owned(), "".to_owned()]);
-    assert_eq!(r.orders[16].key, "17");
-    assert_eq!(
-        sim.served("PobierzZamowienia"),
-        3,
-        "251 distinct keys, 100 a request"
-    );
+    for (transport, cfg) in configs(&sim) {
+        sim.post("/_sim/counters/reset", json!({}));
+        let c = connect(&cfg);
+        let mut keys: Vec<String> = (1..=250).map(|i| i.to_string()).collect();
+        keys.extend(["9999".to_owned(), "".to_owned(), "17".to_owned()]);
+        let r = c
+            .read(&ReadRequest { keys })
+            .unwrap_or_else(|e| panic!("read: {e}"));
+        assert_eq!(r.orders.len(), 250, "{transport}");
+        assert_eq!(r.missing, vec!["9999".to_owned(), "".to_owned()]);
+        assert_eq!(r.orders[16].key, "17");
+        assert_eq!(
+            sim.served("PobierzZamowienia"),
+            3,
+            "{transport}: 251 distinct keys, 100 a request"
+        );
+    }
 }

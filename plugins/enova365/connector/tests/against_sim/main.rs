@@ -6,5 +6,6 @@ mod apply;
 mod conformance;
 mod failures;
 mod feed;
+mod list;
 mod secrets;
 mod support;

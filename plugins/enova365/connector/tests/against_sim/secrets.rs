@@ -1,14 +1,16 @@
-//! The login (password, database, operator) never shows in errors, `Debug` output or logs.
+//! The secrets (application token, session tokens, password, database, operator) never show in
+//! errors, `Debug` output or logs.
 
 use orderlink_plugin_api::model::{ApplyRequest, ChangesRequest, ReadRequest, StatusUpdate};
 use orderlink_plugin_api::sdk::Connector;
 use serde_json::json;
 
 use crate::support::{
-    config, config_with, connect, logs, plugin, Sim, DATABASE, OPERATOR, PASSWORD, WRONG_PASSWORD,
+    config, config_mi, config_with, connect, logs, plugin, with, Sim, APP_TOKEN, DATABASE,
+    PASSWORD, WRONG_PASSWORD, WRONG_TOKEN,
 };
 
-const SECRETS: [&str; 4] = [PASSWORD, WRONG_PASSWORD, DATABASE, OPERATOR];
+const SECRETS: [&str; 5] = [PASSWORD, WRONG_PASSWORD, DATABASE, APP_TOKEN, WRONG_TOKEN];
 
 fn assert_clean(what: &str, text: &str) {
     for s in SECRETS {
@@ -59,13 +61,28 @@ fn the_login_shows_nowhere() {
     sim.seed(41, 3);
     let mut texts = Vec::new();
     exercise(&connect(&config(&sim)), &mut texts);
+    exercise(&connect(&config_mi(&sim)), &mut texts);
     exercise(
-        &connect(&config_with(&sim, json!({"password": WRONG_PASSWORD}))),
+        &connect(&with(config_mi(&sim), json!({"password": WRONG_PASSWORD}))),
+        &mut texts,
+    );
+    exercise(
+        &connect(&config_with(
+            &sim,
+            json!({"application_token": WRONG_TOKEN}),
+        )),
         &mut texts,
     );
     for fault in ["error_rate", "drop_rate", "malformed_rate"] {
         sim.faults(json!({ fault: 1.0 }));
-        exercise(&connect(&config(&sim)), &mut texts);
+        exercise(
+            &connect(&config_with(&sim, json!({"retries": 0}))),
+            &mut texts,
+        );
+        exercise(
+            &connect(&with(config_mi(&sim), json!({"retries": 0}))),
+            &mut texts,
+        );
     }
     sim.faults(json!({}));
     // A config refused for a wrongly typed field does not quote the others either.

@@ -1,4 +1,4 @@
-//! Test support: the simulator binary on loopback, its control API, the real plugin file, and a
+//! Test support: the simulator binary on loopback (both transports on), its control API, the real plugin file, and a
 //! capture of every log event (the plugin's arrive through the host callback).
 
 use std::io::{BufRead, BufReader, Write};
@@ -18,6 +18,10 @@ pub const OPERATOR: &str = "OperatorQx7Zenon";
 pub const PASSWORD: &str = "HasloQx7-tajne!";
 /// A wrong password some tests send.
 pub const WRONG_PASSWORD: &str = "ZleHasloQx7-inne!";
+/// The application token the simulators accept.
+pub const APP_TOKEN: &str = "TokenAplikacjiQx7-sekret";
+/// An application token the simulators refuse.
+pub const WRONG_TOKEN: &str = "TokenAplikacjiQx7-obcy";
 
 /// A running `enova365-sim`, killed on drop.
 pub struct Sim {
@@ -39,6 +43,7 @@ impl Sim {
         let mut child = Command::new(&path)
             .args(["--listen", "127.0.0.1:0", "--database", DATABASE])
             .args(["--operator", OPERATOR, "--password", PASSWORD])
+            .args(["--app-token", APP_TOKEN, "--method-invoker"])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -121,6 +126,11 @@ impl Sim {
             .unwrap_or(0)
     }
 
+    /// Requests the simulator served in all.
+    pub fn served_total(&self) -> u64 {
+        self.get("/_sim/counters")["total"].as_u64().unwrap_or(0)
+    }
+
     /// Seeds `count` linked documents.
     pub fn seed(&self, seed: u64, count: usize) {
         self.post(
@@ -137,15 +147,42 @@ impl Drop for Sim {
     }
 }
 
-/// A working connector config for a simulator.
+/// A working connector config for a simulator: the Dynamic WebAPI with the application token;
+/// `operator` names orderlink's operator, so the feed leaves its own writes out.
 pub fn config(sim: &Sim) -> Value {
     json!({
         "url": sim.url,
+        "application_token": APP_TOKEN,
+        "operator": OPERATOR,
+        "timeout_secs": 5,
+    })
+}
+
+/// A working config over the legacy MethodInvoker.
+pub fn config_mi(sim: &Sim) -> Value {
+    json!({
+        "url": sim.url,
+        "transport": "method_invoker",
         "database": DATABASE,
         "operator": OPERATOR,
         "password": PASSWORD,
         "timeout_secs": 5,
     })
+}
+
+/// Both transports' configs, named.
+pub fn configs(sim: &Sim) -> [(&'static str, Value); 2] {
+    [("dynamic", config(sim)), ("method_invoker", config_mi(sim))]
+}
+
+/// `config` (Dynamic WebAPI) with some fields replaced.
+pub fn with(mut c: Value, fields: Value) -> Value {
+    if let (Some(o), Some(f)) = (c.as_object_mut(), fields.as_object()) {
+        for (k, v) in f {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    c
 }
 
 /// `config` with some fields replaced.

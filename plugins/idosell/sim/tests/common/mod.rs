@@ -113,3 +113,108 @@ pub fn serials(reply: &Reply) -> Vec<u64> {
         })
         .unwrap_or_default()
 }
+
+/// One answer of every kind the simulator gives, as `(path, method, reply)`: searches (a page,
+/// by serial numbers, empty, refused), gets (found, some unknown by serial number and by
+/// orderId), puts (done, partly refused, bad key) and history (known, unknown order).
+pub fn sample_replies(sim: &SimProcess) -> Vec<(&'static str, &'static str, Reply)> {
+    let c = sim.control();
+    c.define_status(45, 3, "Packed by team B")
+        .expect("custom status");
+    c.set_status_id(7, 45).expect("operator change");
+    c.touch(8).expect("edit");
+    let search_path = "/orders/orders/search";
+    let orders_path = "/orders/orders";
+    let get = |q: &str| call(sim, "GET", &format!("/orders/orders?{q}"), Some(KEY), None);
+    vec![
+        (
+            search_path,
+            "post",
+            search(
+                sim,
+                serde_json::json!({ "resultsLimit": 100, "resultsPage": 1 }),
+            ),
+        ),
+        (
+            search_path,
+            "post",
+            search(sim, serde_json::json!({ "ordersSerialNumbers": [7, 8] })),
+        ),
+        (
+            search_path,
+            "post",
+            search(sim, serde_json::json!({ "ordersSerialNumbers": [99999] })),
+        ),
+        (
+            search_path,
+            "post",
+            search(sim, serde_json::json!({ "resultsLimit": 500 })),
+        ),
+        (orders_path, "get", get("ordersSerialNumbers=1,2,7")),
+        (orders_path, "get", get("ordersSerialNumbers=1,99999")),
+        (orders_path, "get", get("ordersIds=shop1-3,shop1-99999")),
+        (
+            orders_path,
+            "put",
+            put(
+                sim,
+                serde_json::json!([{ "orderSerialNumber": 1, "orderStatus": "packed" }]),
+            ),
+        ),
+        (
+            orders_path,
+            "put",
+            put(
+                sim,
+                serde_json::json!([{ "orderSerialNumber": 2, "orderStatus": "packed" }, { "orderSerialNumber": 3, "orderStatus": "nope" }]),
+            ),
+        ),
+        (
+            orders_path,
+            "put",
+            call(
+                sim,
+                "PUT",
+                orders_path,
+                Some("wrong"),
+                Some(&serde_json::json!({ "params": {} })),
+            ),
+        ),
+        (
+            "/orders/history",
+            "get",
+            call(
+                sim,
+                "GET",
+                "/orders/history?orderSerialNumber=7",
+                Some(KEY),
+                None,
+            ),
+        ),
+        (
+            "/orders/history",
+            "get",
+            call(
+                sim,
+                "GET",
+                "/orders/history?orderSerialNumber=99999",
+                Some(KEY),
+                None,
+            ),
+        ),
+    ]
+}
+
+/// Every `(path, method, status)` [`sample_replies`] must cover.
+pub const SAMPLE_KINDS: [(&str, &str, u16); 10] = [
+    ("/orders/orders/search", "post", 200),
+    ("/orders/orders/search", "post", 207),
+    ("/orders/orders/search", "post", 422),
+    ("/orders/orders", "get", 200),
+    ("/orders/orders", "get", 207),
+    ("/orders/orders", "put", 200),
+    ("/orders/orders", "put", 207),
+    ("/orders/orders", "put", 401),
+    ("/orders/history", "get", 200),
+    ("/orders/history", "get", 207),
+];

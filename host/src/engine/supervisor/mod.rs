@@ -1,0 +1,331 @@
+//! `orderlink run`: one supervisor for every link.
+//!
+//! One async task per link sleeps on a timer between cycles; each setup and cycle runs on a
+//! bounded pool of plain threads (plugin calls block, and never run on an async worker). Every
+//! link's live state is published in the [`LiveRegistry`]. A link whose setup or cycle fails is
+//! retried with backoff, a crashed one (panic) is restarted with backoff, and a link whose
+//! mapping or endpoint is broken stays off while the others run. Stop and reload arrive on a
+//! channel ([`Control`]); nothing polls a flag.
+
+pub mod endpoints;
+pub mod link_task;
+pub mod reload;
+pub mod schedule;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use self::endpoints::EndpointTable;
+use self::link_task::{LinkTask, SetupEvent};
+use self::reload::Recipe;
+use crate::config::Config;
+use crate::engine::live::{LinkLive, LinkState, LiveRegistry};
+use crate::plugins::PluginSet;
+use crate::service::retention;
+use crate::store::StateStore;
+
+/// Threads that run link setups and cycles at most (the blocking pool's bound).
+pub const MAX_WORKERS: usize = 32;
+
+/// How often the supervisor logs its totals (at DEBUG).
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// What the supervisor is told from outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Finish the cycles in flight and stop.
+    Stop,
+    /// Read the config and the mappings again; restart the links that changed.
+    Reload,
+}
+
+/// How a supervisor ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Told to stop.
+    Stopped,
+    /// Every enabled link's config or mapping is broken: nothing can run (the reasons).
+    NothingCanRun(Vec<String>),
+}
+
+struct Running {
+    recipe: Recipe,
+    stop: watch::Sender<bool>,
+    cancel: Arc<AtomicBool>,
+    handle: JoinHandle<()>,
+}
+
+/// Prunes the audit trail to the config's retention at once, then every
+/// [`retention::PRUNE_EVERY`], on the worker pool, until `stop` turns true.
+async fn prune_audit(
+    store: Arc<dyn StateStore>,
+    retention: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let store = store.clone();
+        let pruned =
+            tokio::task::spawn_blocking(move || retention::prune(store.as_ref(), retention)).await;
+        match pruned {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(
+                records = n,
+                "audit trail pruned to {}",
+                retention::describe(retention)
+            ),
+            Ok(Err(e)) => tracing::warn!("audit pruning failed: {e}"),
+            Err(e) => tracing::warn!("audit pruning failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(retention::PRUNE_EVERY) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The supervisor of every link of one config.
+pub struct Supervisor {
+    config_path: PathBuf,
+    config: Arc<Config>,
+    plugins: Arc<PluginSet>,
+    endpoints: Arc<EndpointTable>,
+    store: Arc<dyn StateStore>,
+    live: LiveRegistry,
+    links: BTreeMap<String, Running>,
+    events_tx: mpsc::UnboundedSender<SetupEvent>,
+    events_rx: mpsc::UnboundedReceiver<SetupEvent>,
+}
+
+impl Supervisor {
+    /// A supervisor for `config` (read from `config_path`, read again on reload) publishing into
+    /// `live`, keeping the links' state in `store`.
+    pub fn new(
+        config_path: PathBuf,
+        config: Config,
+        plugins: PluginSet,
+        live: LiveRegistry,
+        store: Arc<dyn StateStore>,
+    ) -> Self {
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        Supervisor {
+            store,
+            config_path,
+            config: Arc::new(config),
+            plugins: Arc::new(plugins),
+            endpoints: Arc::new(EndpointTable::default()),
+            live,
+            links: BTreeMap::new(),
+            events_tx,
+            events_rx,
+        }
+    }
+
+    /// Starts link `name` of the current config; `after` is a previous task of the same link to
+    /// wait for first.
+    fn start(&mut self, name: &str, after: Option<JoinHandle<()>>) {
+        let Some(link) = self.config.links.get(name).cloned() else {
+            return;
+        };
+        self.live.insert(LinkLive::new(
+            name,
+            LinkState::Starting,
+            link.poll_interval.as_secs_f64(),
+        ));
+        let (stop, stop_rx) = watch::channel(false);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let task = LinkTask {
+            config: self.config.clone(),
+            link,
+            plugins: self.plugins.clone(),
+            endpoints: self.endpoints.clone(),
+            store: self.store.clone(),
+            live: self.live.clone(),
+            cancel: cancel.clone(),
+            stop: stop_rx,
+            events: self.events_tx.clone(),
+        };
+        let handle = tokio::spawn(async move {
+            if let Some(previous) = after {
+                let _ = previous.await;
+            }
+            task.run().await;
+        });
+        self.links.insert(
+            name.to_owned(),
+            Running {
+                recipe: Recipe::of(&self.config, &self.config.links[name]),
+                stop,
+                cancel,
+                handle,
+            },
+        );
+    }
+
+    /// Tells a link to stop (a cycle in flight ends after its batch); returns its task.
+    fn stop_link(&mut self, name: &str) -> Option<JoinHandle<()>> {
+        let r = self.links.remove(name)?;
+        r.cancel.store(true, Ordering::SeqCst);
+        let _ = r.stop.send(true);
+        Some(r.handle)
+    }
+
+    fn publish_off_links(&self) {
+        for l in self.config.links.values().filter(|l| !l.enabled) {
+            self.live.insert(LinkLive::new(
+                &l.name,
+                LinkState::Off,
+                l.poll_interval.as_secs_f64(),
+            ));
+        }
+    }
+
+    /// Reads the config again and applies it: changed links restart, the others keep going. A
+    /// config that does not pass its checks changes nothing.
+    fn reload(&mut self) {
+        tracing::info!(config = %self.config_path.display(), "reloading the config");
+        let new = match Config::load(&self.config_path) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("reload refused, the running config stays: {e}");
+                return;
+            }
+        };
+        if let Some(why) = reload::refusal(&self.config, &new) {
+            tracing::error!("reload refused, the running config stays: {why}");
+            return;
+        }
+        if new.plugin_dirs != self.config.plugin_dirs
+            || new.plugin_files != self.config.plugin_files
+        {
+            tracing::warn!("the plugin settings changed: they take effect at the next start");
+        }
+        let old: BTreeMap<String, Recipe> = self
+            .links
+            .iter()
+            .map(|(n, r)| (n.clone(), r.recipe.clone()))
+            .chain(
+                // Links that were off count as present, so that switching one on starts it.
+                self.config
+                    .links
+                    .values()
+                    .filter(|l| !l.enabled)
+                    .map(|l| (l.name.clone(), Recipe::of(&self.config, l))),
+            )
+            .collect();
+        let new = Arc::new(new);
+        let plan = reload::plan(&old, &reload::recipes(&new));
+        self.config = new;
+        self.endpoints.retain_current(&self.config);
+        for name in &plan.stop {
+            self.stop_link(name);
+            self.live.remove(name);
+        }
+        for name in &plan.restart {
+            let previous = self.stop_link(name);
+            self.start(name, previous);
+        }
+        for name in &plan.start {
+            self.start(name, None);
+        }
+        // Links removed from the config entirely leave the registry.
+        for l in self.live.snapshot() {
+            if !self.config.links.contains_key(&l.link) {
+                self.live.remove(&l.link);
+            }
+        }
+        self.publish_off_links();
+        tracing::info!(
+            restarted = plan.restart.len(),
+            started = plan.start.len(),
+            stopped = plan.stop.len(),
+            unchanged = plan.keep.len(),
+            "config reloaded: {} restarted, {} started, {} stopped, {} unchanged",
+            plan.restart.len(),
+            plan.start.len(),
+            plan.stop.len(),
+            plan.keep.len()
+        );
+    }
+
+    /// Runs every enabled link until told to stop. Must run inside a tokio runtime whose
+    /// blocking pool is the worker pool.
+    pub async fn run(mut self, mut control: mpsc::UnboundedReceiver<Control>) -> Ended {
+        let (stop_pruner, pruner_stop) = watch::channel(false);
+        let pruner = tokio::spawn(prune_audit(
+            self.store.clone(),
+            self.config.audit_retention,
+            pruner_stop,
+        ));
+        self.publish_off_links();
+        let names: Vec<String> = self
+            .config
+            .links
+            .values()
+            .filter(|l| l.enabled)
+            .map(|l| l.name.clone())
+            .collect();
+        for name in &names {
+            self.start(name, None);
+        }
+        tracing::info!(
+            links = names.len(),
+            "orderlink running; SIGTERM or Ctrl-C stops, SIGHUP reloads the config"
+        );
+        // Until one link is up: if every link turns out broken, nothing can run.
+        let mut starting = true;
+        let mut broken: BTreeMap<String, String> = BTreeMap::new();
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        let ended = loop {
+            tokio::select! {
+                _ = heartbeat.tick() => {
+                    let snap = self.live.snapshot();
+                    let cycles: u64 = snap.iter().map(|l| l.cycles).sum();
+                    let failing = snap.iter().filter(|l| l.state == LinkState::Failed).count();
+                    tracing::debug!(cycles, links = snap.len(), failing, "heartbeat");
+                },
+                c = control.recv() => match c {
+                    Some(Control::Reload) => {
+                        starting = false;
+                        self.reload();
+                    }
+                    Some(Control::Stop) | None => break Ended::Stopped,
+                },
+                Some(e) = self.events_rx.recv() => match e {
+                    SetupEvent::Ready(_) => starting = false,
+                    SetupEvent::BadInput(name, why) => {
+                        broken.insert(name.clone(), format!("link `{name}`: {why}"));
+                        if starting && broken.len() == self.links.len() {
+                            break Ended::NothingCanRun(broken.into_values().collect());
+                        }
+                    }
+                },
+            }
+        };
+        tracing::info!("stopping: finishing the batches in flight");
+        let names: Vec<String> = self.links.keys().cloned().collect();
+        let handles: Vec<JoinHandle<()>> = names.iter().filter_map(|n| self.stop_link(n)).collect();
+        let _ = stop_pruner.send(true);
+        for h in handles.into_iter().chain([pruner]) {
+            let _ = h.await;
+        }
+        let snap = self.live.snapshot();
+        let cycles: u64 = snap.iter().map(|l| l.cycles).sum();
+        let worst = snap
+            .iter()
+            .map(|l| l.worst_start_delay_ms)
+            .max()
+            .unwrap_or(0);
+        tracing::info!(
+            cycles,
+            worst_start_delay_ms = worst,
+            "stopped after {cycles} cycles; the latest cycle started {worst} ms behind its schedule"
+        );
+        ended
+    }
+}
