@@ -3,7 +3,7 @@
 //! the leases read straight from the database.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -48,7 +48,7 @@ impl Cluster {
         for (i, p) in pairs.iter().enumerate() {
             text.push_str(&p.endpoints_toml(&format!("shop{i}"), &format!("erp{i}")));
             text.push_str(&format!(
-                "\n[links.l{i}]\nshop = \"shop{i}\"\nerp = \"erp{i}\"\nmapping = \"mapping.toml\"\ndirection = \"{direction}\"\npoll_interval = \"300ms\"\n"
+                "\n[links.l{i}]\nshop = \"shop{i}\"\nerp = \"erp{i}\"\nmapping = \"mapping.toml\"\ndirection = \"{direction}\"\nscope = \"unfulfilled\"\npoll_interval = \"300ms\"\n"
             ));
         }
         let config = dir.path().join("orderlink.toml");
@@ -134,40 +134,60 @@ impl Cluster {
         }
     }
 
-    /// Runs SQL on the store's database with psql; rows as `|`-separated lines.
+    /// Runs SQL on the store's database; rows as `|`-separated lines.
     pub fn sql(&self, query: &str) -> Vec<String> {
-        let out = Command::new("psql")
-            .env("PGPASSWORD", PG_PASSWORD)
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.pg.port.to_string(),
-                "-U",
-                crate::postgres::PG_USER,
-                "-d",
-                &self.database,
-                "-At",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                query,
-            ])
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run psql: {e}"));
-        assert!(
-            out.status.success(),
-            "psql {query}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
+        self.pg.sql(&self.database, query)
+    }
+
+    /// The name host `i` goes by among the hosts (`HOSTNAME-PID`): its pid suffix.
+    pub fn host_suffix(&self, i: usize) -> String {
+        format!("-{}", self.pid(i))
+    }
+
+    /// The links host `i` holds a live lease on, with their epochs.
+    pub fn held_by(&self, i: usize) -> Vec<(String, i64)> {
+        let suffix = self.host_suffix(i);
+        self.owners()
+            .into_iter()
+            .filter(|(_, h, _)| h.ends_with(&suffix))
+            .map(|(l, _, e)| (l, e))
             .collect()
+    }
+
+    /// Waits until the live hosts hold every link, each its even share (by count, give or take
+    /// one); returns how long it took.
+    pub fn wait_balanced(&mut self, hosts: usize, timeout: Duration) -> Duration {
+        let start = Instant::now();
+        loop {
+            let owners = self.owners();
+            let mut per: std::collections::BTreeMap<&str, usize> = Default::default();
+            for (_, h, _) in &owners {
+                *per.entry(h.as_str()).or_default() += 1;
+            }
+            let (lo, hi) = (
+                per.values().min().copied().unwrap_or(0),
+                per.values().max().copied().unwrap_or(0),
+            );
+            if owners.len() == self.pairs.len() && per.len() == hosts && hi - lo <= 1 {
+                return start.elapsed();
+            }
+            if start.elapsed() > timeout || self.any_exited() {
+                panic!(
+                    "after {:?}: leases {per:?}\n{}",
+                    start.elapsed(),
+                    self.logs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Live lease holders: (link, holder, epoch), by link.
     pub fn owners(&self) -> Vec<(String, String, i64)> {
+        // Before the first host has created the schema, nobody owns anything.
+        if self.sql("SELECT to_regclass('leases') IS NOT NULL") != ["t"] {
+            return Vec::new();
+        }
         self.sql(
             "SELECT link, holder, epoch FROM leases WHERE holder IS NOT NULL AND expires_at > now() ORDER BY link",
         )
@@ -205,6 +225,14 @@ impl Cluster {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Whether a host that should be running has exited.
+    pub fn any_exited(&mut self) -> bool {
+        self.hosts
+            .iter_mut()
+            .flatten()
+            .any(|c| matches!(c.try_wait(), Ok(Some(_))))
     }
 
     /// Every host's log, for failure messages.

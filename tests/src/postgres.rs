@@ -98,29 +98,7 @@ impl PgServer {
     /// Creates a database and returns its URL (password inline: for tests only; the configs the
     /// tests write use `${env:}` or `${file:}` instead).
     pub fn create_database(&self, name: &str) -> String {
-        let out = Command::new(self.bin.join("psql"))
-            .env("PGPASSWORD", PG_PASSWORD)
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                PG_USER,
-                "-d",
-                "postgres",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                &format!("CREATE DATABASE \"{name}\""),
-            ])
-            .output()
-            .expect("run psql");
-        assert!(
-            out.status.success(),
-            "CREATE DATABASE {name} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.sql("postgres", &format!("CREATE DATABASE \"{name}\""));
         self.url(name)
     }
 
@@ -135,6 +113,34 @@ impl PgServer {
     /// The URL of a database without the password (to combine with a `password` setting).
     pub fn url_without_password(&self, database: &str) -> String {
         format!("postgres://{PG_USER}@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Runs SQL on a database with this server's psql; rows as `|`-separated lines.
+    pub fn sql(&self, database: &str, query: &str) -> Vec<String> {
+        let out = Command::new(self.bin.join("psql"))
+            .env("PGPASSWORD", PG_PASSWORD)
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                PG_USER,
+                "-d",
+                database,
+            ])
+            .args(["-At", "-v", "ON_ERROR_STOP=1", "-c", query])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run psql: {e}"));
+        assert!(
+            out.status.success(),
+            "psql {query}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The server's log so far (for failure messages).

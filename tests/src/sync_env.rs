@@ -88,6 +88,25 @@ impl SimPair {
         );
     }
 
+    /// The statuses the shop was set to through its API, in order (from the order's history).
+    pub fn shop_status_writes(&self, key: &str) -> Vec<String> {
+        let v = self.shop.get(&format!("/_sim/orders/{key}"));
+        v.get("history")
+            .and_then(Value::as_array)
+            .map(|events| {
+                events
+                    .iter()
+                    .filter(|e| e.get("username").and_then(Value::as_str) == Some("api"))
+                    .filter_map(|e| e.get("eventDetails").and_then(Value::as_str))
+                    .filter_map(|d| {
+                        d.rsplit_once(" to \"")
+                            .map(|(_, t)| t.trim_end_matches('"').to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The ERP `Potwierdzenie` of the ZO linked to an order.
     pub fn erp_status(&self, key: &str) -> String {
         let v = self.erp.get(&format!("/_sim/documents/by-obcy/{key}"));

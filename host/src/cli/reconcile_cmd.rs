@@ -9,7 +9,8 @@ use super::context::{load_config, load_plugins, service_error};
 use super::EXIT_OK;
 use crate::service::link;
 use crate::service::reconcile::{reconcile, ReconcileReport};
-use crate::store::sqlite::OpenMode;
+use crate::store::open::{exists as store_exists, open as open_store};
+use crate::store::OpenMode;
 use crate::store::SqliteStore;
 
 /// Runs a reconcile of one link and prints the report.
@@ -20,15 +21,16 @@ pub fn run(config_path: &Path, link_name: &str, fix: bool, as_json: bool) -> any
     // memory stands in when there is none yet); `--fix` only queues writes, which the owner
     // (`run`) or the next `sync` sends, so it does not take the owner's lock.
     let store = if fix {
-        SqliteStore::open(&config.store, OpenMode::Edit)?
-    } else if config.store.exists() {
-        SqliteStore::open(&config.store, OpenMode::Read)?
+        open_store(&config, OpenMode::Edit)?
+    } else if store_exists(&config) {
+        open_store(&config, OpenMode::Read)?
     } else {
-        SqliteStore::in_memory()?
+        std::sync::Arc::new(SqliteStore::in_memory()?)
+            as std::sync::Arc<dyn crate::store::StateStore>
     };
     let plugins = load_plugins(&config);
     let plan = link::plan(&config, &plugins, l).map_err(service_error)?;
-    let r = reconcile(&plan, &store, fix).map_err(service_error)?;
+    let r = reconcile(&plan, &*store, fix).map_err(service_error)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

@@ -17,6 +17,7 @@
 
 pub mod checkpoints;
 mod error;
+pub mod open;
 pub mod order_trail;
 pub mod postgres;
 mod records;
@@ -32,7 +33,7 @@ pub use records::{
     cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkOwner,
     LinkStats, OrderRow, OutboxEntry, OutboxUpdate, PageCommit, SeenOrder,
 };
-pub use sqlite::SqliteStore;
+pub use sqlite::{OpenMode, SqliteStore};
 
 use crate::domain::Side;
 
@@ -63,6 +64,12 @@ pub trait StateStore: Send + Sync {
     fn lease_valid_for(&self, lease: &Lease, margin: std::time::Duration) -> bool {
         let _ = (lease, margin);
         true
+    }
+
+    /// How much of a lease must be left to start a batch of writes to a shop or ERP (see
+    /// [`StateStore::lease_valid_for`]); none on a single-host store.
+    fn remote_write_margin(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
     }
 
     /// Who owns each leased link (several hosts sharing a store); empty on a single-host store.

@@ -30,7 +30,7 @@ use super::{
     StateStore, StoreError,
 };
 use crate::domain::Side;
-use crate::lease::{plan, LeaseView};
+use crate::lease::{holds_with_margin, plan, write_margin, LeaseView};
 
 /// How a PostgreSQL store is reached and how long its leases last.
 #[derive(Clone)]
@@ -99,8 +99,10 @@ fn i64_epoch(e: u64) -> i64 {
 
 impl PostgresStore {
     /// Connects, judges the database (refusing another program's or a newer one, untouched),
-    /// and brings its schema up to date. Several hosts starting at once take turns.
-    pub fn connect(options: PgOptions) -> Result<PostgresStore, StoreError> {
+    /// and, with `migrate`, brings its schema up to date (several hosts starting at once take
+    /// turns). Without `migrate` (read-only commands) a new or older database is refused
+    /// unchanged.
+    pub fn connect(options: PgOptions, migrate: bool) -> Result<PostgresStore, StoreError> {
         let name = redact_url(&options.url);
         let mut config =
             postgres::Config::from_str(&options.url).map_err(|e| StoreError::BadUrl {
@@ -114,7 +116,7 @@ impl PostgresStore {
         config.connect_timeout(Duration::from_secs(10));
         let mut client = config.connect(NoTls).map_err(|e| pg_err(&name, e))?;
         schema::lock(&mut client).map_err(|e| pg_err(&name, e))?;
-        let judged = judge_and_migrate(&mut client, &name);
+        let judged = judge_and_migrate(&mut client, &name, migrate);
         let unlocked = schema::unlock(&mut client).map_err(|e| pg_err(&name, e));
         judged?;
         unlocked?;
@@ -238,7 +240,7 @@ impl PostgresStore {
     }
 }
 
-fn judge_and_migrate(client: &mut Client, name: &str) -> Result<(), StoreError> {
+fn judge_and_migrate(client: &mut Client, name: &str, migrate: bool) -> Result<(), StoreError> {
     let (tables, version) = schema::identity(client).map_err(|e| pg_err(name, e))?;
     match schema::judge(&tables, version, schema::latest_version()) {
         Verdict::Foreign(detail) => Err(StoreError::Foreign {
@@ -250,6 +252,12 @@ fn judge_and_migrate(client: &mut Client, name: &str) -> Result<(), StoreError> 
             found,
             supported: schema::latest_version(),
         }),
+        Verdict::Fresh if !migrate => Err(StoreError::Missing(name.to_owned())),
+        Verdict::Ours(v) if !migrate && v < schema::latest_version() => Err(StoreError::Migration {
+            path: name.to_owned(),
+            detail: format!("schema version {v} is older than this build's; `orderlink run` or `orderlink sync --once` upgrades it"),
+        }),
+        Verdict::Fresh | Verdict::Ours(_) if !migrate => Ok(()),
         Verdict::Fresh | Verdict::Ours(_) => {
             schema::migrate(client).map_err(|e| StoreError::Migration {
                 path: name.to_owned(),
@@ -329,8 +337,13 @@ impl StateStore for PostgresStore {
     fn lease_valid_for(&self, lease: &Lease, margin: Duration) -> bool {
         let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
         held.get(&lease.link).is_some_and(|h| {
-            i64_epoch(lease.epoch) == h.epoch && h.deadline > Instant::now() + margin
+            i64_epoch(lease.epoch) == h.epoch
+                && holds_with_margin(h.deadline, Instant::now(), margin)
         })
+    }
+
+    fn remote_write_margin(&self) -> Duration {
+        write_margin(self.options.lease)
     }
 
     fn owners(&self) -> Result<HashMap<String, LinkOwner>, StoreError> {
