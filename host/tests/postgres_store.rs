@@ -10,12 +10,15 @@ use orderlink::store::{OutboxEntry, OutboxUpdate, PageCommit, SeenOrder, StateSt
 use orderlink_e2e::postgres::{PgServer, PG_PASSWORD};
 
 fn open(pg: &PgServer, db: &str, host: &str, lease: Duration) -> PostgresStore {
-    PostgresStore::connect(PgOptions {
-        url: pg.url_without_password(db),
-        password: Some(PG_PASSWORD.to_owned()),
-        lease,
-        host: host.to_owned(),
-    })
+    PostgresStore::connect(
+        PgOptions {
+            url: pg.url_without_password(db),
+            password: Some(PG_PASSWORD.to_owned()),
+            lease,
+            host: host.to_owned(),
+        },
+        true,
+    )
     .unwrap_or_else(|e| panic!("connect: {e}\n{}", pg.log()))
 }
 
@@ -192,12 +195,15 @@ fn another_programs_database_and_a_newer_one_are_refused_untouched() {
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     c.batch_execute("CREATE TABLE customers (id int); INSERT INTO customers VALUES (1);")
         .unwrap();
-    let err = PostgresStore::connect(PgOptions {
-        url: pg.url_without_password("foreign"),
-        password: Some(PG_PASSWORD.into()),
-        lease: Duration::from_secs(30),
-        host: "h".into(),
-    })
+    let err = PostgresStore::connect(
+        PgOptions {
+            url: pg.url_without_password("foreign"),
+            password: Some(PG_PASSWORD.into()),
+            lease: Duration::from_secs(30),
+            host: "h".into(),
+        },
+        true,
+    )
     .err()
     .expect("a foreign database is refused");
     let shown = err.to_string();
@@ -221,12 +227,15 @@ fn another_programs_database_and_a_newer_one_are_refused_untouched() {
          VALUES (99, 'future', '2030-01-01', '0')",
     )
     .unwrap();
-    let err = PostgresStore::connect(PgOptions {
-        url: pg.url_without_password("newer"),
-        password: Some(PG_PASSWORD.into()),
-        lease: Duration::from_secs(30),
-        host: "h".into(),
-    })
+    let err = PostgresStore::connect(
+        PgOptions {
+            url: pg.url_without_password("newer"),
+            password: Some(PG_PASSWORD.into()),
+            lease: Duration::from_secs(30),
+            host: "h".into(),
+        },
+        true,
+    )
     .err()
     .expect("a newer database is refused");
     assert!(matches!(err, StoreError::Newer { found: 99, .. }), "{err}");

@@ -8,12 +8,9 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::postgres::{PgServer, PG_PASSWORD};
+use crate::postgres::{PgServer, PG_PASSWORD_ENV};
 use crate::sims::plugin_dir;
 use crate::sync_env::{SimPair, SyncEnv, MAPPING};
-
-/// The environment variable the cluster's configs read the database password from.
-pub const PG_PASSWORD_ENV: &str = "ORDERLINK_TEST_PG_PASSWORD";
 
 /// A set of links, each over its own simulator pair, in one config with a PostgreSQL store.
 pub struct Cluster {
@@ -72,7 +69,6 @@ impl Cluster {
             .args(["run", "--config"])
             .arg(&self.config)
             .env("RUST_LOG", "info")
-            .env(PG_PASSWORD_ENV, PG_PASSWORD)
             .envs(SyncEnv::secrets())
             .stdout(Stdio::null())
             .stderr(log);

@@ -16,6 +16,8 @@ use tempfile::TempDir;
 pub const PG_USER: &str = "orderlink";
 /// Its password (a test secret; tests check it never shows in logs).
 pub const PG_PASSWORD: &str = "pg-test-secret-789";
+/// The environment variable the tests' configs read that password from.
+pub const PG_PASSWORD_ENV: &str = "ORDERLINK_TEST_PG_PASSWORD";
 
 /// A running throwaway PostgreSQL cluster.
 pub struct PgServer {

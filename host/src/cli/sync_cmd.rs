@@ -1,17 +1,17 @@
 //! `orderlink sync --once` and `orderlink run`.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use super::context::{check_mappings, connect_checked, load_config, load_plugins};
+use super::leases::SyncLeases;
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
 use crate::engine::cycle::CycleReport;
 use crate::engine::plan::{Endpoints, LinkPlan};
 use crate::engine::{plan_link, run_cycle};
-use crate::store::open::{exists as store_exists, open as open_store};
+use crate::store::open::{exists as store_exists, open_command as open_store};
 use crate::store::OpenMode;
 use crate::store::{Lease, SqliteStore, StateStore};
 
@@ -93,9 +93,9 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     // only once the input is known good. A dry run writes nothing: it reads the store's cursors
     // if there is a store, else starts from an empty one in memory.
     let early = match (dry_run, store_exists(&config)) {
-        (false, true) => Some(open_store(&config, OpenMode::Own)?),
+        (false, true) => Some(open_store(&config, OpenMode::Own, "sync")?),
         (false, false) => None,
-        (true, true) => Some(open_store(&config, OpenMode::Read)?),
+        (true, true) => Some(open_store(&config, OpenMode::Read, "sync")?),
         (true, false) => Some(Arc::new(SqliteStore::in_memory()?) as Arc<dyn StateStore>),
     };
     let plugins = load_plugins(&config);
@@ -103,7 +103,7 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     let planned = plan_all(&config, &endpoints, &links)?;
     let store = match early {
         Some(s) => s,
-        None => open_store(&config, OpenMode::Own)?,
+        None => open_store(&config, OpenMode::Own, "sync")?,
     };
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
@@ -115,22 +115,17 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     }
     // On a shared store, the links this run may sync are those whose lease it can take now
     // (a link a running host holds is left to it); they are handed back at the end.
-    let held = if config.shared.is_some() && !dry_run {
+    let leases = if config.shared.is_some() && !dry_run {
         let weights: Vec<(String, u32)> = planned
             .iter()
             .filter(|(l, _)| l.enabled)
             .map(|(l, _)| (l.name.clone(), l.weight))
             .collect();
-        let leases = store.coordinate(&weights, false)?;
-        Some(
-            leases
-                .into_iter()
-                .map(|l| (l.link.clone(), l))
-                .collect::<HashMap<String, Lease>>(),
-        )
+        Some(SyncLeases::take(&config, store.clone(), weights)?)
     } else {
         None
     };
+    let held = leases.as_ref().map(|l| &l.held);
     for (link, plan) in &planned {
         if !link.enabled {
             println!(
@@ -147,7 +142,7 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 continue;
             }
         };
-        let lease = match (&held, dry_run) {
+        let lease = match (held, dry_run) {
             (Some(held), _) => match held.get(&link.name) {
                 Some(l) => l.clone(),
                 None => {
@@ -165,11 +160,11 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
             },
             (None, false) => store.lease(&link.name)?,
         };
-        let mut report = run_cycle(&plan, &*store, &lease, &stop, dry_run);
+        let mut report = run_cycle(plan, &*store, &lease, &stop, dry_run);
         // A first sync larger than one cycle's page budget goes on until the feeds are read
         // (a dry run does not move its cursors: it says that more remain).
         while report.more && report.error.is_none() && !dry_run {
-            let next = run_cycle(&plan, &*store, &lease, &stop, dry_run);
+            let next = run_cycle(plan, &*store, &lease, &stop, dry_run);
             absorb(&mut report, next);
         }
         let lines = if dry_run {
@@ -223,8 +218,6 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
             code = EXIT_FAILURE;
         }
     }
-    if held.is_some() {
-        store.coordinate(&[], true)?;
-    }
+    drop(leases);
     Ok(code)
 }

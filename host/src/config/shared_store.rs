@@ -111,17 +111,18 @@ pub fn load(
             .check(t)
             .map_err(|m| src.error_for_key("store.lease", m))?,
     };
-    let host =
-        match raw.host {
-            None => default_host(),
-            Some(h) if valid_host(h) => h.to_owned(),
-            Some(h) => return Err(src.error_for_key(
+    let host = match raw.host {
+        None => default_host(),
+        Some(h) if valid_host(h) => h.to_owned(),
+        Some(h) => {
+            return Err(src.error_for_key(
                 "store.host",
                 format!(
                     "`{h}` is not a host name: expected 1 to 64 letters, digits, '.', '-' or '_'"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     Ok(Some(SharedStore {
         url: url.to_owned(),
         password,

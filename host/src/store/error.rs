@@ -28,6 +28,14 @@ pub enum StoreError {
         /// What is wrong.
         detail: String,
     },
+    /// `store migrate`: the PostgreSQL store already holds state.
+    #[error("state store {url} is not empty ({detail}); migrate into a new, empty database")]
+    NotEmpty {
+        /// The database URL, without its password.
+        url: String,
+        /// What it holds.
+        detail: String,
+    },
     /// This host does not hold the link's lease (another host runs it).
     #[error("link `{link}` is not leased to this host")]
     NotHeld {
@@ -108,6 +116,7 @@ impl StoreError {
             self,
             StoreError::Corrupt { .. }
                 | StoreError::BadUrl { .. }
+                | StoreError::NotEmpty { .. }
                 | StoreError::Foreign { .. }
                 | StoreError::Newer { .. }
                 | StoreError::Locked { .. }

@@ -22,6 +22,7 @@ pub mod order_trail;
 pub mod postgres;
 mod records;
 pub mod sqlite;
+pub mod transfer;
 
 use std::collections::HashMap;
 

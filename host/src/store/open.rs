@@ -8,9 +8,28 @@ use super::sqlite::{OpenMode, SqliteStore};
 use super::{StateStore, StoreError};
 use crate::config::Config;
 
-/// Opens the config's store for `mode`. A shared store is judged (and, to own it, migrated)
-/// before anything else; a read never changes it.
+/// Opens the config's store for `mode`, as the host `orderlink run` is. A shared store is
+/// judged (and, to own it, migrated) before anything else; a read never changes it.
 pub fn open(config: &Config, mode: OpenMode) -> Result<std::sync::Arc<dyn StateStore>, StoreError> {
+    open_as(config, mode, None)
+}
+
+/// Opens the config's store for a one-off command (`sync`, `resync`, `reconcile`...): on a
+/// shared store it takes part under a name of its own (`HOST+COMMAND-PID`), so it never takes
+/// or gives back the leases of a `run` on the same machine.
+pub fn open_command(
+    config: &Config,
+    mode: OpenMode,
+    command: &str,
+) -> Result<std::sync::Arc<dyn StateStore>, StoreError> {
+    open_as(config, mode, Some(command))
+}
+
+fn open_as(
+    config: &Config,
+    mode: OpenMode,
+    command: Option<&str>,
+) -> Result<std::sync::Arc<dyn StateStore>, StoreError> {
     match &config.shared {
         None => Ok(std::sync::Arc::new(SqliteStore::open(&config.store, mode)?)),
         Some(shared) => Ok(std::sync::Arc::new(PostgresStore::connect(
@@ -18,7 +37,10 @@ pub fn open(config: &Config, mode: OpenMode) -> Result<std::sync::Arc<dyn StateS
                 url: shared.url.clone(),
                 password: shared.password.as_ref().map(|p| p.expose().to_owned()),
                 lease: shared.lease,
-                host: shared.host.clone(),
+                host: match command {
+                    None => shared.host.clone(),
+                    Some(c) => format!("{}+{c}-{}", shared.host, std::process::id()),
+                },
             },
             mode != OpenMode::Read,
         )?)),

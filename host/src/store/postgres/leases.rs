@@ -20,14 +20,24 @@ pub struct Held {
     pub deadline: Instant,
 }
 
-/// What a host needs to plan: the database's time, the live hosts, every lease row. Renews the
-/// host's heartbeat first (or removes it when stopping).
+/// What a host plans from: the database's time, the live hosts, every lease row.
+pub struct Observed {
+    /// The database's clock.
+    pub now: DateTime<Utc>,
+    /// Hosts whose heartbeat has not expired.
+    pub live_hosts: Vec<String>,
+    /// Every lease row.
+    pub leases: Vec<LeaseRow>,
+}
+
+/// Reads what a host plans from, renewing the host's heartbeat first (or removing it when
+/// stopping).
 pub fn observe(
     c: &mut Client,
     host: &str,
     lease: Duration,
     stopping: bool,
-) -> Result<(DateTime<Utc>, Vec<String>, Vec<LeaseRow>), postgres::Error> {
+) -> Result<Observed, postgres::Error> {
     let secs = lease.as_secs_f64();
     if stopping {
         c.execute("DELETE FROM hosts WHERE host = $1", &[&host])?;
@@ -57,7 +67,11 @@ pub fn observe(
             expires_at: r.get(3),
         })
         .collect();
-    Ok((now, live, rows))
+    Ok(Observed {
+        now,
+        live_hosts: live,
+        leases: rows,
+    })
 }
 
 /// Applies planned actions in one transaction, each only if the lease is still as planned;

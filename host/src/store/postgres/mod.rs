@@ -132,6 +132,15 @@ impl PostgresStore {
         })
     }
 
+    /// Copies a single host's SQLite state into this store, which must hold none yet (see
+    /// [`super::transfer`]).
+    pub fn import(&self, from: &super::SqliteStore) -> Result<super::transfer::Copied, StoreError> {
+        from.read_tables(|conn, from_name| {
+            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            super::transfer::copy(conn, from_name, &mut inner.client, &self.name)
+        })
+    }
+
     /// This process's name among the hosts.
     pub fn host(&self) -> &str {
         &self.options.host
@@ -296,14 +305,13 @@ impl StateStore for PostgresStore {
     ) -> Result<Vec<Lease>, StoreError> {
         let host = self.options.host.as_str();
         let sent = Instant::now();
-        let (now, live_hosts, rows) =
-            self.read(|c| leases::observe(c, host, self.options.lease, stopping))?;
+        let seen = self.read(|c| leases::observe(c, host, self.options.lease, stopping))?;
         let actions = plan(&LeaseView {
-            now,
+            now: seen.now,
             me: host,
-            live_hosts: &live_hosts,
+            live_hosts: &seen.live_hosts,
             links,
-            leases: &rows,
+            leases: &seen.leases,
             stopping,
         });
         if stopping {
