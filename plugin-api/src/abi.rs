@@ -159,12 +159,3 @@ impl RootModule for PluginModuleRef {
     const NAME: &'static str = "orderlink_plugin";
     const VERSION_STRINGS: VersionStrings = package_version_strings!();
 }
-
-/// Whether a plugin built against ABI `plugin_version` loads into this host.
-pub fn is_compatible(plugin_version: &str) -> bool {
-    plugin_version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse::<u64>().ok())
-        == Some(ABI_MAJOR)
-}

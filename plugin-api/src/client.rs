@@ -12,20 +12,18 @@ use std::path::{Path, PathBuf};
 use abi_stable::abi_stability::abi_checking::{
     check_layout_compatibility_with_globals, CheckingGlobals,
 };
-use abi_stable::library::{
-    lib_header_from_raw_library, LibHeader, LibraryError, RawLibrary, RootModule,
-};
+use abi_stable::library::{lib_header_from_raw_library, LibHeader, LibraryError, RawLibrary};
 use abi_stable::prefix_type::WithMetadata;
-use abi_stable::sabi_types::VersionStrings;
 use abi_stable::std_types::{RBoxError, RResult, RString};
 use abi_stable::StableAbi;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::abi::{
-    is_compatible, AbiError, ConnectorInstance, HostApi, HostApiRef, LogRecord, PluginModuleRef,
-    ABI_MAJOR, ABI_VERSION,
+    AbiError, ConnectorInstance, HostApi, HostApiRef, LogRecord, PluginModuleRef, ABI_MAJOR,
+    ABI_VERSION,
 };
+use crate::compat::{compatible, AbiFit, AbiMismatch};
 use crate::error::ConnectorError;
 use crate::model::{
     ApiUsage, ApplyRequest, ApplyResponse, ChangesPage, ChangesRequest, CheckReport, ListPage,
@@ -52,13 +50,15 @@ pub enum LoadError {
         /// The file.
         path: PathBuf,
     },
-    /// Built for an ABI this host does not accept.
-    #[error("{path}: built for orderlink plugin ABI {plugin_abi}; this host (ABI {host_abi}) accepts plugins built for ABI {major}.x")]
+    /// Built for an ABI this host does not accept, or declaring a version it cannot read.
+    #[error("{path}: built for orderlink plugin ABI {plugin_abi}, refused: {reason}; this host (ABI {host_abi}) accepts plugins built for ABI {major}.x")]
     IncompatibleAbi {
         /// The file.
         path: PathBuf,
-        /// The ABI version the plugin was built against.
+        /// The ABI version the plugin declares.
         plugin_abi: String,
+        /// Why it is refused.
+        reason: Box<AbiMismatch>,
         /// This host's ABI version.
         host_abi: String,
         /// The ABI generation this host accepts.
@@ -133,17 +133,11 @@ pub fn host_api() -> HostApiRef {
 /// exactly a plugin built for an older 1.x ABI. For such a plugin the check runs the other way:
 /// the plugin's types must be a prefix of the host's. The fields the plugin lacks then read as
 /// `None`: a prefix-type accessor consults the field accessibility the plugin's module carries.
-fn init_root_module(header: &LibHeader) -> Result<PluginModuleRef, LibraryError> {
-    let minor = |v: VersionStrings| v.parsed().map(|n| n.minor).ok();
-    let older = match (
-        minor(header.version_strings()),
-        minor(PluginModuleRef::VERSION_STRINGS),
-    ) {
-        (Some(plugin), Some(host)) => plugin < host,
-        _ => false,
-    };
+/// A plugin built for a newer minor has the longer modules, which is the direction abi_stable
+/// checks by itself.
+fn init_root_module(header: &LibHeader, fit: AbiFit) -> Result<PluginModuleRef, LibraryError> {
     match header.layout() {
-        Some(plugin_layout) if older => {
+        Some(plugin_layout) if fit == AbiFit::OlderMinor => {
             // Checked apart from abi_stable's process-wide record of prefix types, which
             // would otherwise keep the plugin's shorter modules as the reference for every
             // plugin loaded after it.
@@ -165,6 +159,7 @@ fn init_root_module(header: &LibHeader) -> Result<PluginModuleRef, LibraryError>
 pub struct PluginLibrary {
     path: PathBuf,
     abi_version: String,
+    abi_fit: AbiFit,
     module: PluginModuleRef,
     manifest: Manifest,
 }
@@ -174,6 +169,7 @@ impl std::fmt::Debug for PluginLibrary {
         f.debug_struct("PluginLibrary")
             .field("path", &self.path)
             .field("abi_version", &self.abi_version)
+            .field("abi_fit", &self.abi_fit)
             .field("manifest", &self.manifest)
             .finish()
     }
@@ -219,15 +215,19 @@ impl PluginLibrary {
         };
         std::mem::forget(raw);
         let plugin_abi = header.version_strings().version.to_string();
-        if !is_compatible(&plugin_abi) {
-            return Err(LoadError::IncompatibleAbi {
-                path,
-                plugin_abi,
-                host_abi: ABI_VERSION.to_owned(),
-                major: ABI_MAJOR,
-            });
-        }
-        let module = init_root_module(header).map_err(|e| match e {
+        let fit = match compatible(ABI_VERSION, &plugin_abi) {
+            Ok(fit) => fit,
+            Err(reason) => {
+                return Err(LoadError::IncompatibleAbi {
+                    path,
+                    plugin_abi,
+                    reason: Box::new(reason),
+                    host_abi: ABI_VERSION.to_owned(),
+                    major: ABI_MAJOR,
+                })
+            }
+        };
+        let module = init_root_module(header, fit).map_err(|e| match e {
             LibraryError::AbiInstability(details) => LoadError::LayoutMismatch {
                 path: path.clone(),
                 details: details.to_string(),
@@ -249,6 +249,7 @@ impl PluginLibrary {
         Ok(PluginLibrary {
             path,
             abi_version: plugin_abi,
+            abi_fit: fit,
             module,
             manifest,
         })
@@ -262,6 +263,11 @@ impl PluginLibrary {
     /// The ABI version the library was built against, read from its header (not its manifest).
     pub fn abi_version(&self) -> &str {
         &self.abi_version
+    }
+
+    /// How the library's ABI version stands to this host's (same, older or newer minor).
+    pub fn abi_fit(&self) -> AbiFit {
+        self.abi_fit
     }
 
     /// What the plugin reported about itself.

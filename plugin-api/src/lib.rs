@@ -8,10 +8,12 @@
 //! - [`sdk`]: what a connector author uses: the [`sdk::Connector`] trait,
 //!   [`register_connector!`], [`export_plugin!`], the plugin runtime and the log bridge.
 //! - [`client`]: what a host uses: load a plugin library and drive its connectors.
+//! - [`compat`]: which ABI versions a host accepts (same major, any minor), through `semver`.
 //! - `testkit` (feature `testkit`): the conformance checks every connector's tests run.
 
 pub mod abi;
 pub mod client;
+pub mod compat;
 pub mod error;
 pub mod model;
 pub mod sdk;

@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::abi::is_compatible;
+use crate::abi::ABI_VERSION;
+use crate::compat::compatible;
 use crate::error::{ConnectorError, ErrorKind};
 use crate::model::{
     ApplyRequest, ChangesPage, ChangesRequest, Manifest, OutcomeKind, ReadRequest, StatusUpdate,
@@ -154,11 +155,8 @@ fn check_manifest(s: &Subject<'_>, fail: &mut Vec<String>) {
     if m.plugin.trim().is_empty() {
         fail.push("manifest: empty plugin name".into());
     }
-    if !is_compatible(&m.abi_version) {
-        fail.push(format!(
-            "manifest: ABI version {} is not accepted",
-            m.abi_version
-        ));
+    if let Err(e) = compatible(ABI_VERSION, &m.abi_version) {
+        fail.push(format!("manifest: ABI version not accepted: {e}"));
     }
     let mut names = BTreeSet::new();
     for c in &m.connectors {

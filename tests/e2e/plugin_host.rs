@@ -1,6 +1,7 @@
 //! The plugin host, end to end: the `orderlink` binary loads real plugin files side by side,
-//! reports every broken plugin without stopping, survives plugins that panic, and keeps loading
-//! plugins built against an older ABI of the same generation.
+//! reports every broken plugin without stopping, survives plugins that panic, keeps loading
+//! plugins built against an older or a newer minor ABI of the same generation, and refuses
+//! another generation or an unreadable ABI version.
 
 use std::path::{Path, PathBuf};
 
@@ -270,6 +271,7 @@ fn a_plugin_built_for_another_abi_generation_is_refused_naming_both_versions() {
         &bad,
         &[
             "built for orderlink plugin ABI 2.0.0",
+            "ABI major version 2 is another generation than 1",
             &format!("this host (ABI {ABI_VERSION})"),
             &format!("accepts plugins built for ABI {ABI_MAJOR}.x"),
         ],
@@ -579,4 +581,126 @@ fn a_plugins_log_events_reach_the_hosts_log_with_level_target_and_fields() {
     ]);
     quiet.expect_code(0);
     assert!(!quiet.stderr.contains("orderlink::plugin"), "{quiet:?}");
+}
+
+/// `next-shop`, built against a copy of the ABI as its next minor version (1.3) would be.
+fn next_minor_plugin() -> PathBuf {
+    fixtures().cdylib("orderlink_fixture_abi_v1_3")
+}
+
+#[test]
+fn a_plugin_built_against_a_newer_minor_abi_loads_with_its_unknown_capabilities_as_unknown() {
+    let dir = good_plugins();
+    dir.add(&next_minor_plugin());
+    let (listing, json) = plugins_json(&[], &dir);
+    listing.expect_code(0);
+    assert!(problems(&json).is_empty(), "{listing:?}");
+    let next = json["plugins"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["plugin"] == "next"))
+        .unwrap_or_else(|| panic!("plugin `next` not listed:\n{listing:?}"));
+    assert_eq!(next["abi_version"], "1.3.0", "{listing:?}");
+    assert_eq!(
+        next["connectors"][0]["capabilities"],
+        json!(["changes", "read", "apply", "unknown", "unknown"]),
+        "{listing:?}"
+    );
+
+    let table = run(["plugins", "--plugin-dir", &dir_arg(&dir)]);
+    table.expect_code(0);
+    let row = table
+        .stdout
+        .lines()
+        .find(|l| l.contains("next-shop"))
+        .unwrap_or_else(|| panic!("no next-shop row:\n{table:?}"));
+    assert!(row.contains("1.3.0"), "{table:?}");
+    assert!(
+        row.contains("changes,read,apply,unknown,unknown"),
+        "{table:?}"
+    );
+    // The plugins built for older ABIs still load beside it.
+    for connector in ["memory-shop", "legacy-shop"] {
+        assert!(table.stdout.contains(connector), "{table:?}");
+    }
+}
+
+#[test]
+fn a_plugin_built_against_a_newer_minor_abi_syncs_and_its_unknown_outcome_is_retried() {
+    let dir = PluginDir::new();
+    dir.add(&next_minor_plugin());
+    dir.add(&memory_plugin());
+    let orders = |status: &str| {
+        (1..=3)
+            .map(|k| format!("{{ key = \"{k}\", status = \"{status}\" }}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let config = dir.write(
+        "orderlink.toml",
+        format!(
+            "[store]\npath = \"state.sqlite\"\n\n[plugins]\ndirs = [\"{}\"]\n\n\
+             [endpoints.shop]\nconnector = \"next-shop\"\n\
+             [endpoints.shop.config]\norders = {{ \"1\" = \"new\", \"2\" = \"new\", \"3\" = \"new\" }}\nqueued = [\"3\"]\n\n\
+             [endpoints.erp]\nconnector = \"memory-erp\"\n\
+             [endpoints.erp.config]\nstatuses = [\"new\", \"packed\", \"sent\"]\norders = [{}]\n\n\
+             [links.main]\nshop = \"shop\"\nerp = \"erp\"\ndirection = \"to_shop\"\nscope = \"unfulfilled\"\nmapping = \"mapping.toml\"\n",
+            dir_arg(&dir),
+            orders("packed")
+        )
+        .as_bytes(),
+    );
+    dir.write(
+        "mapping.toml",
+        b"[to_shop]\nnew = \"new\"\npacked = \"packed\"\nsent = \"sent\"\n\n\
+          [to_erp]\nnew = \"new\"\npacked = \"packed\"\nsent = \"sent\"\n",
+    );
+    let config = config.display().to_string();
+
+    let check = run(["check", "--config", &config]);
+    check.expect_code(0);
+    assert!(
+        check
+            .stdout
+            .contains("ok: endpoint `shop` (next-shop): next shop with 3 orders"),
+        "{check:?}"
+    );
+    assert!(
+        check.stdout.contains(&format!(
+            "note: plugin `next` is built for ABI 1.3.0, newer than this host's {ABI_VERSION}"
+        )) && check.stdout.contains("`next-shop`: 2 unknown capabilities"),
+        "{check:?}"
+    );
+
+    let sync = run(["sync", "--once", "--config", &config]);
+    sync.expect_code(0);
+    for key in ["1", "2"] {
+        assert!(
+            sync.stdout
+                .contains(&format!("set shop order {key}: new -> packed")),
+            "{sync:?}"
+        );
+    }
+    // `queued` (ABI 1.3) is an outcome this host does not know: read as unknown, retried.
+    assert!(
+        sync.stdout
+            .contains("3 orders read, 2 changed, 1 retrying, 0 dead letters"),
+        "{sync:?}"
+    );
+    assert!(!sync.stdout.contains("order 3: new -> packed"), "{sync:?}");
+}
+
+#[test]
+fn a_plugin_declaring_an_abi_version_that_is_not_semver_is_refused_naming_it() {
+    let dir = good_plugins();
+    let bad = dir.add(&fixtures().cdylib("orderlink_fixture_unreadable_abi_version"));
+    assert_reported(
+        &dir,
+        &bad,
+        &[
+            "built for orderlink plugin ABI 1.three",
+            "ABI version `1.three` is not a semantic version MAJOR.MINOR.PATCH",
+            &format!("this host (ABI {ABI_VERSION})"),
+            &format!("accepts plugins built for ABI {ABI_MAJOR}.x"),
+        ],
+    );
 }

@@ -2,6 +2,10 @@
 
 use std::path::Path;
 
+use orderlink_plugin_api::abi::ABI_VERSION;
+use orderlink_plugin_api::compat::AbiFit;
+use orderlink_plugin_api::model::Capability;
+
 use super::context::{connect_checked, load_config, load_plugins};
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 use crate::engine::plan_link;
@@ -46,6 +50,26 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     let plugins = load_plugins(&config);
     for p in &plugins.problems {
         println!("warning: plugin: {}", p.message);
+    }
+    for p in &plugins.plugins {
+        if p.abi_fit() == AbiFit::NewerMinor {
+            let unknown: Vec<String> = p
+                .manifest()
+                .connectors
+                .iter()
+                .map(|c| {
+                    let n = c.capabilities.iter().filter(|&&c| c == Capability::Unknown);
+                    format!("`{}`: {} unknown capabilities", c.name, n.count())
+                })
+                .collect();
+            println!(
+                "note: plugin `{}` is built for ABI {}, newer than this host's {ABI_VERSION}: \
+                 what this host does not know reads as unknown ({})",
+                p.manifest().plugin,
+                p.abi_version(),
+                unknown.join(", ")
+            );
+        }
     }
     // Config errors first: with any endpoint misconfigured, no endpoint is called.
     let endpoints = match connect_checked(&config, &plugins) {

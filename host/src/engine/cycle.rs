@@ -204,7 +204,7 @@ fn pull(
     let link = &plan.link.name;
     let src = plan.endpoint(source);
     let mut cursor = store.cursor(link, source)?;
-    let mut progress = super::progress::Progress::new(link, source);
+    let mut progress = plan.resume_progress(source, super::progress::Pull::Feed);
     let mut more = true;
     for _ in 0..MAX_PAGES_PER_CYCLE {
         if stop.load(Ordering::SeqCst) {
@@ -245,6 +245,9 @@ fn pull(
         }
     }
     progress.finish(more);
+    if more {
+        plan.keep_progress(progress);
+    }
     report.more |= more;
     Ok(())
 }

@@ -74,6 +74,15 @@ fn join_error_message(e: tokio::task::JoinError) -> String {
     }
 }
 
+/// Whether the feeds' `poll_after_ms` hints are followed: yes, unless `ORDERLINK_POLL_AFTER`
+/// is `ignore` (a switch for measuring what they save: `sync_throughput`'s burst benchmark).
+pub fn honour_poll_after() -> bool {
+    static HONOUR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HONOUR.get_or_init(|| {
+        std::env::var("ORDERLINK_POLL_AFTER").map_or(true, |v| !v.eq_ignore_ascii_case("ignore"))
+    })
+}
+
 /// Whether a cycle did anything worth an INFO line.
 pub fn changed_something(report: &CycleReport) -> bool {
     report.pulled > 0
@@ -297,7 +306,10 @@ impl LinkTask {
                     return;
                 }
                 log_report(&name, &report);
-                let finished = Finished::of(&report);
+                let mut finished = Finished::of(&report);
+                if !honour_poll_after() {
+                    finished.poll_after = None;
+                }
                 let wait = pace.after_cycle(finished, interval, ceiling).min(MAX_WAIT);
                 let now = Utc::now();
                 self.live.update(&name, |l| {
