@@ -169,3 +169,63 @@ fn hosts_share_links_take_over_from_a_killed_or_paused_host_and_hand_over_on_sto
         "the database password reached a log"
     );
 }
+
+#[test]
+fn a_store_file_moves_into_postgres_and_the_sync_goes_on_from_where_it_was() {
+    use orderlink_e2e::postgres::{PgServer, PG_PASSWORD, PG_PASSWORD_ENV};
+    use orderlink_e2e::sims::orderlink;
+    use orderlink_e2e::sync_env::{SyncEnv, MAPPING};
+
+    let env = SyncEnv::new(
+        40,
+        "direction = \"to_shop\"\nscope = \"unfulfilled\"",
+        MAPPING,
+    );
+    assert!(env.pg.is_none(), "this test starts from a store file");
+    let first = env.sync_once();
+    assert!(!first.contains(" 0 changed"), "{first}");
+    let before = env.json(&["status"]);
+
+    let pg = PgServer::start();
+    pg.create_database("moved");
+    let to = pg.url_without_password("moved");
+    let config = env.config.display().to_string();
+    let migrate = |extra: &[(&str, &str)]| {
+        let mut vars: Vec<(&str, &str)> = SyncEnv::secrets().to_vec();
+        vars.extend_from_slice(extra);
+        orderlink(
+            env.dir.path(),
+            &["store", "migrate", "--to", &to, "--config", &config],
+            &vars,
+        )
+    };
+    let out = migrate(&[("PGPASSWORD", PG_PASSWORD)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("orders: 40 rows"), "{stdout}");
+    // Into a database that holds state already: refused, nothing changed.
+    let again = migrate(&[("PGPASSWORD", PG_PASSWORD)]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // The config now names the shared store: the same state, and nothing left to write.
+    let text = std::fs::read_to_string(&env.config).unwrap_or_default();
+    let text = text.replace(
+        "path = \"state.sqlite\"",
+        &format!("url = \"{to}\"\npassword = \"${{env:{PG_PASSWORD_ENV}}}\"\nlease = \"3s\""),
+    );
+    std::fs::write(&env.config, text).unwrap_or_else(|e| panic!("{e}"));
+    let after = env.json(&["status"]);
+    assert_eq!(after[0]["applied"], before[0]["applied"], "{after}");
+    assert_eq!(after[0]["pending"], before[0]["pending"], "{after}");
+    let next = env.sync_once();
+    assert!(next.contains(" 0 changed"), "{next}");
+}
