@@ -97,12 +97,26 @@ fn assert_in_order(c: &Cluster, orders: &[(usize, String)], before: &[usize]) {
 #[test]
 fn hosts_share_links_take_over_from_a_killed_or_paused_host_and_hand_over_on_stop() {
     let mut c = Cluster::start(LINKS, ORDERS, "to_shop", "3s");
+    let check = c.orderlink(&["check"]);
+    assert!(
+        check.contains("holds no state yet"),
+        "check before any host ran: {check}"
+    );
     for _ in 0..3 {
         c.start_host();
     }
     c.wait_balanced(3, Duration::from_secs(60));
     for i in 0..3 {
         assert_eq!(c.held_by(i).len(), LINKS / 3, "{}", c.logs());
+    }
+    // `status` names each link's owner and epoch.
+    let status = c.orderlink(&["status"]);
+    assert!(status.contains("OWNER (EPOCH)"), "{status}");
+    for i in 0..3 {
+        assert!(
+            status.contains(&c.host_suffix(i)),
+            "host {i} missing: {status}"
+        );
     }
 
     let picked = pick_orders(&c);
