@@ -26,10 +26,42 @@ pub struct Cluster {
     database: String,
 }
 
+/// What a cluster is made of.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions<'a> {
+    /// Links, each over its own simulator pair.
+    pub links: usize,
+    /// Linked orders per pair.
+    pub orders: usize,
+    /// Every link's direction.
+    pub direction: &'a str,
+    /// `[store] lease`.
+    pub lease: &'a str,
+    /// Every link's `poll_interval`.
+    pub poll: &'a str,
+    /// Extra PostgreSQL server options.
+    pub pg_options: &'a str,
+}
+
 impl Cluster {
-    /// `links` links of `orders` linked orders each, direction `direction`, leases of `lease`.
+    /// `links` links of `orders` linked orders each, direction `direction`, leases of `lease`,
+    /// polled every 300 ms.
     pub fn start(links: usize, orders: usize, direction: &str, lease: &str) -> Cluster {
-        let pg = PgServer::start();
+        Cluster::start_with(&ClusterOptions {
+            links,
+            orders,
+            direction,
+            lease,
+            poll: "300ms",
+            pg_options: "",
+        })
+    }
+
+    /// A cluster as `o` says.
+    pub fn start_with(o: &ClusterOptions<'_>) -> Cluster {
+        let (links, orders, direction, lease, poll) =
+            (o.links, o.orders, o.direction, o.lease, o.poll);
+        let pg = PgServer::start_with(o.pg_options);
         let database = "orderlink".to_owned();
         pg.create_database(&database);
         let pairs: Vec<SimPair> = (0..links)
@@ -45,7 +77,7 @@ impl Cluster {
         for (i, p) in pairs.iter().enumerate() {
             text.push_str(&p.endpoints_toml(&format!("shop{i}"), &format!("erp{i}")));
             text.push_str(&format!(
-                "\n[links.l{i}]\nshop = \"shop{i}\"\nerp = \"erp{i}\"\nmapping = \"mapping.toml\"\ndirection = \"{direction}\"\nscope = \"unfulfilled\"\npoll_interval = \"300ms\"\n"
+                "\n[links.l{i}]\nshop = \"shop{i}\"\nerp = \"erp{i}\"\nmapping = \"mapping.toml\"\ndirection = \"{direction}\"\nscope = \"unfulfilled\"\npoll_interval = \"{poll}\"\n"
             ));
         }
         let config = dir.path().join("orderlink.toml");
@@ -60,14 +92,31 @@ impl Cluster {
         }
     }
 
+    /// Writes a copy of the config with a store file instead of PostgreSQL (a single host, to
+    /// compare with); returns its path.
+    pub fn single_host_config(&self) -> PathBuf {
+        let text = std::fs::read_to_string(&self.config).unwrap_or_else(|e| panic!("{e}"));
+        let store_end = text.find("\n\n").unwrap_or(0);
+        let text = format!("[store]\npath = \"single.sqlite\"{}", &text[store_end..]);
+        let path = self.dir.path().join("single.toml");
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        path
+    }
+
     /// Starts one more `orderlink run` host; returns its index. Its log goes to `host{i}.log`.
     pub fn start_host(&mut self) -> usize {
+        let config = self.config.clone();
+        self.start_host_with(&config)
+    }
+
+    /// Starts one more `orderlink run` host on config `config`; returns its index.
+    pub fn start_host_with(&mut self, config: &std::path::Path) -> usize {
         let i = self.hosts.len();
         let log = std::fs::File::create(self.log_path(i)).unwrap_or_else(|e| panic!("{e}"));
         let mut cmd = crate::orderlink::command();
         cmd.current_dir(self.dir.path())
             .args(["run", "--config"])
-            .arg(&self.config)
+            .arg(config)
             .env("RUST_LOG", "info")
             .envs(SyncEnv::secrets())
             .stdout(Stdio::null())
@@ -128,6 +177,19 @@ impl Cluster {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Runs `orderlink ARGS --config CONFIG` to its end; returns stdout and stderr.
+    pub fn orderlink(&self, args: &[&str]) -> String {
+        let config = self.config.display().to_string();
+        let mut all = args.to_vec();
+        all.extend(["--config", &config]);
+        let out = crate::sims::orderlink(self.dir.path(), &all, &SyncEnv::secrets());
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     }
 
     /// Runs SQL on the store's database; rows as `|`-separated lines.

@@ -31,6 +31,11 @@ pub struct PgServer {
 impl PgServer {
     /// Creates a cluster and starts it; panics with an install hint when PostgreSQL is missing.
     pub fn start() -> PgServer {
+        PgServer::start_with("")
+    }
+
+    /// Like [`PgServer::start`], with extra server options (`-c name=value ...`).
+    pub fn start_with(extra: &str) -> PgServer {
         let bin = pg_bin_dir().unwrap_or_else(|| {
             panic!(
                 "PostgreSQL server binaries not found (looked for initdb in $PG_BIN, \
@@ -77,7 +82,7 @@ impl PgServer {
             ],
         );
         let opts = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200",
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200 {extra}",
             server.port,
             path_str(server.dir.path())
         );

@@ -67,6 +67,12 @@ pub trait StateStore: Send + Sync {
         true
     }
 
+    /// When, at the latest, to coordinate again so as to pick up a lease of another host the
+    /// moment it lapses (a host that died); `None`: no sooner than usual.
+    fn next_lease_change_in(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// How much of a lease must be left to start a batch of writes to a shop or ERP (see
     /// [`StateStore::lease_valid_for`]); none on a single-host store.
     fn remote_write_margin(&self) -> std::time::Duration {

@@ -91,6 +91,22 @@ async fn prune_audit(
     }
 }
 
+/// Runs `f` on a thread of its own, not on the worker pool: lease renewals must not wait behind
+/// link cycles (a pool busy with slow cycles would let the leases lapse).
+async fn off_pool<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, &'static str> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("orderlink-leases".to_owned())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(|_| "cannot start a thread")?;
+    rx.await
+        .map_err(|_| "the lease thread ended without an answer")
+}
+
 /// The supervisor of every link of one config.
 pub struct Supervisor {
     config_path: PathBuf,
@@ -217,7 +233,7 @@ impl Supervisor {
             .map(|l| (l.name.clone(), l.weight))
             .collect();
         let store = self.store.clone();
-        let result = tokio::task::spawn_blocking(move || {
+        let result = off_pool(move || {
             let held = store.coordinate(&weights, false)?;
             let owners = store.owners()?;
             Ok::<_, crate::store::StoreError>((held, owners))
@@ -274,6 +290,16 @@ impl Supervisor {
                 live.epoch = owner.map(|o| o.epoch).or(held.get(&l.name).copied());
             });
         }
+    }
+
+    /// When to coordinate leases next: every third of a lease, or as soon as a lease another
+    /// host holds lapses (a host that died: its links are taken over within one lease).
+    fn next_coordination(&self) -> tokio::time::Instant {
+        let wait = self
+            .store
+            .next_lease_change_in()
+            .map_or(self.coordinate_every, |d| d.min(self.coordinate_every));
+        tokio::time::Instant::now() + wait
     }
 
     fn publish_off_links(&self) {
@@ -372,11 +398,7 @@ impl Supervisor {
             "orderlink running {} links; SIGTERM or Ctrl-C stops, SIGHUP reloads the config",
             self.links.len()
         );
-        let mut leases = tokio::time::interval_at(
-            tokio::time::Instant::now() + self.coordinate_every,
-            self.coordinate_every,
-        );
-        leases.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next_coordination = self.next_coordination();
         // Until one link is up: if every link turns out broken, nothing can run.
         let mut starting = true;
         let mut broken: BTreeMap<String, String> = BTreeMap::new();
@@ -389,7 +411,10 @@ impl Supervisor {
                     let failing = snap.iter().filter(|l| l.state == LinkState::Failed).count();
                     tracing::debug!(cycles, links = snap.len(), failing, "heartbeat");
                 },
-                _ = leases.tick() => self.coordinate().await,
+                _ = tokio::time::sleep_until(next_coordination) => {
+                    self.coordinate().await;
+                    next_coordination = self.next_coordination();
+                }
                 c = control.recv() => match c {
                     Some(Control::Reload) => {
                         starting = false;
@@ -421,7 +446,7 @@ impl Supervisor {
         // The batches in flight are done: hand every lease back at once (a shared store's other
         // hosts take the links at their next coordination).
         let store = self.store.clone();
-        match tokio::task::spawn_blocking(move || store.coordinate(&[], true)).await {
+        match off_pool(move || store.coordinate(&[], true)).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!("cannot hand the leases back ({e}); they lapse instead"),
             Err(e) => tracing::warn!("cannot hand the leases back: {e}"),

@@ -82,6 +82,8 @@ struct Inner {
 pub struct PostgresStore {
     inner: Mutex<Inner>,
     held: Mutex<HashMap<String, Held>>,
+    /// When the first lease another host holds lapses (seen at the last coordination).
+    next_foreign_expiry: Mutex<Option<Instant>>,
     name: String,
     options: PgOptions,
 }
@@ -127,6 +129,7 @@ impl PostgresStore {
                 last_errors: HashMap::new(),
             }),
             held: Mutex::new(HashMap::new()),
+            next_foreign_expiry: Mutex::new(None),
             name,
             options,
         })
@@ -306,6 +309,16 @@ impl StateStore for PostgresStore {
         let host = self.options.host.as_str();
         let sent = Instant::now();
         let seen = self.read(|c| leases::observe(c, host, self.options.lease, stopping))?;
+        let foreign = seen
+            .leases
+            .iter()
+            .filter(|r| r.is_held(seen.now) && r.holder.as_deref() != Some(host))
+            .filter_map(|r| (r.expires_at - seen.now).to_std().ok())
+            .min();
+        *self
+            .next_foreign_expiry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = foreign.map(|d| sent + d);
         let actions = plan(&LeaseView {
             now: seen.now,
             me: host,
@@ -348,6 +361,15 @@ impl StateStore for PostgresStore {
             i64_epoch(lease.epoch) == h.epoch
                 && holds_with_margin(h.deadline, Instant::now(), margin)
         })
+    }
+
+    fn next_lease_change_in(&self) -> Option<Duration> {
+        let at = (*self
+            .next_foreign_expiry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))?;
+        // Just past the lapse, so the database sees it expired.
+        Some(at.saturating_duration_since(Instant::now()) + Duration::from_millis(100))
     }
 
     fn remote_write_margin(&self) -> Duration {
