@@ -4,10 +4,12 @@
 //!
 //! Tests assume `cargo build --workspace` ran first (the project's test command does it).
 
+pub mod cluster;
 pub mod external;
 pub mod memory_links;
 pub mod orderlink;
 pub mod plugin_dir;
+pub mod postgres;
 pub mod running;
 pub mod sims;
 pub mod storm;

@@ -117,7 +117,7 @@ pub struct StormReport {
     pub kills: usize,
     /// The exit code of the final, clean run (stopped with SIGTERM).
     pub final_exit: Option<i32>,
-    /// SQLite's `PRAGMA integrity_check` of the store file after the storm (`ok` when sound).
+    /// The store's soundness after the storm (`ok` when sound, see [`SyncEnv::store_check`]).
     pub store_check: String,
 }
 
@@ -278,12 +278,7 @@ impl Storm {
         }
         terminate(&run);
         report.final_exit = run.wait().ok().and_then(|s| s.code());
-        report.store_check = rusqlite::Connection::open_with_flags(
-            env.dir.path().join("state.sqlite"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .and_then(|db| db.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)))
-        .unwrap_or_else(|e| format!("cannot check the store: {e}"));
+        report.store_check = env.store_check();
         let end = env.sims.request_counts();
         report.requests_total = (end.0 - base.0, end.1 - base.1);
         for (k, l) in &last {

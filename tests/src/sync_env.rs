@@ -7,6 +7,7 @@ use std::process::Output;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+use crate::postgres::{PgServer, PG_PASSWORD, PG_PASSWORD_ENV};
 use crate::sims::{orderlink, plugin_dir, SimProcess};
 
 /// The API key the IdoSell simulator accepts in these setups.
@@ -88,6 +89,25 @@ impl SimPair {
         );
     }
 
+    /// The statuses the shop was set to through its API, in order (from the order's history).
+    pub fn shop_status_writes(&self, key: &str) -> Vec<String> {
+        let v = self.shop.get(&format!("/_sim/orders/{key}"));
+        v.get("history")
+            .and_then(Value::as_array)
+            .map(|events| {
+                events
+                    .iter()
+                    .filter(|e| e.get("username").and_then(Value::as_str) == Some("api"))
+                    .filter_map(|e| e.get("eventDetails").and_then(Value::as_str))
+                    .filter_map(|d| {
+                        d.rsplit_once(" to \"")
+                            .map(|(_, t)| t.trim_end_matches('"').to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The ERP `Potwierdzenie` of the ZO linked to an order.
     pub fn erp_status(&self, key: &str) -> String {
         let v = self.erp.get(&format!("/_sim/documents/by-obcy/{key}"));
@@ -167,7 +187,19 @@ operator = "Administrator"
     }
 }
 
-/// A temp dir holding a config, a mapping and the state store, with helpers to run orderlink.
+/// Which store the engine's end-to-end tests run against: a test binary whose name ends in
+/// `_on_postgres` (the same test file registered twice in Cargo.toml) runs every [`SyncEnv`]
+/// on a throwaway PostgreSQL store; any other on a store file.
+pub fn on_postgres() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .and_then(|stem| stem.rsplit_once('-').map(|(name, _hash)| name.to_owned()))
+        .is_some_and(|name| name.ends_with("_on_postgres"))
+}
+
+/// A temp dir holding a config, a mapping and the state store (a file, or a PostgreSQL
+/// database), with helpers to run orderlink.
 pub struct SyncEnv {
     /// The temp dir.
     pub dir: TempDir,
@@ -175,6 +207,8 @@ pub struct SyncEnv {
     pub sims: SimPair,
     /// The config file.
     pub config: PathBuf,
+    /// The PostgreSQL server holding the store, when the tests run on PostgreSQL.
+    pub pg: Option<PgServer>,
 }
 
 impl SyncEnv {
@@ -189,20 +223,66 @@ impl SyncEnv {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
         std::fs::write(dir.path().join("mapping.toml"), mapping).unwrap_or_else(|e| panic!("{e}"));
         let config = dir.path().join("orderlink.toml");
+        let pg = on_postgres().then(|| {
+            let pg = PgServer::start();
+            pg.create_database("orderlink");
+            pg
+        });
+        // On PostgreSQL, a fixed host name: a host restarted after a crash takes its leases
+        // back at once, as the one process on a store file does.
+        let store = match &pg {
+            None => "path = \"state.sqlite\"".to_owned(),
+            Some(pg) => format!(
+                "url = \"{}\"\npassword = \"${{env:{PG_PASSWORD_ENV}}}\"\nlease = \"3s\"\nhost = \"test-host\"",
+                pg.url_without_password("orderlink")
+            ),
+        };
         let text = format!(
-            "[store]\npath = \"state.sqlite\"\n\n[plugins]\ndirs = [\"{}\"]\n{}\n[links.main]\nshop = \"shop\"\nerp = \"erp\"\nmapping = \"mapping.toml\"\npoll_interval = \"200ms\"\n{link_body}\n",
+            "[store]\n{store}\n\n[plugins]\ndirs = [\"{}\"]\n{}\n[links.main]\nshop = \"shop\"\nerp = \"erp\"\nmapping = \"mapping.toml\"\npoll_interval = \"200ms\"\n{link_body}\n",
             plugin_dir().display(),
             sims.endpoints_toml_with("shop", "erp", extra),
         );
         std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
-        SyncEnv { dir, sims, config }
+        SyncEnv {
+            dir,
+            sims,
+            config,
+            pg,
+        }
+    }
+
+    /// Whether the store is sound (`ok`): SQLite's `PRAGMA integrity_check` of the store file;
+    /// on PostgreSQL (which keeps its own consistency) that it is orderlink's and no write is
+    /// queued twice for one order.
+    pub fn store_check(&self) -> String {
+        match &self.pg {
+            None => rusqlite::Connection::open_with_flags(
+                self.dir.path().join("state.sqlite"),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .and_then(|db| db.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)))
+            .unwrap_or_else(|e| format!("cannot check the store: {e}")),
+            Some(pg) => {
+                let ours = pg.sql("orderlink", "SELECT COUNT(*) FROM orderlink_identity");
+                let twice = pg.sql(
+                    "orderlink",
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM outbox GROUP BY link, target, key HAVING COUNT(*) > 1) d",
+                );
+                if ours == ["1"] && twice == ["0"] {
+                    "ok".to_owned()
+                } else {
+                    format!("identity rows {ours:?}, orders queued twice {twice:?}")
+                }
+            }
+        }
     }
 
     /// The secrets orderlink reads from the environment.
-    pub fn secrets() -> [(&'static str, &'static str); 2] {
+    pub fn secrets() -> [(&'static str, &'static str); 3] {
         [
             ("ORDERLINK_TEST_SHOP_KEY", SHOP_KEY),
             ("ORDERLINK_TEST_ERP_PASSWORD", ERP_PASSWORD),
+            (PG_PASSWORD_ENV, PG_PASSWORD),
         ]
     }
 

@@ -45,6 +45,10 @@ pub struct LinkView {
     pub pending: u64,
     /// Dead letters waiting for a decision.
     pub dead_letters: i64,
+    /// The host running the link (several hosts sharing a store), if known.
+    pub owner: Option<String>,
+    /// The fencing epoch of its lease, if known.
+    pub epoch: Option<u64>,
 }
 
 /// Every configured link, live state included (blocking: reads the store).
@@ -78,6 +82,8 @@ pub fn link_views(state: &AdminState) -> Result<Vec<LinkView>, ApiError> {
             cycles: live.as_ref().map(|l| l.cycles).unwrap_or(0),
             applied: live.as_ref().map(|l| l.applied).unwrap_or(0),
             pending: live.as_ref().map(|l| l.pending).unwrap_or(0),
+            owner: live.as_ref().and_then(|l| l.owner.clone()),
+            epoch: live.as_ref().and_then(|l| l.epoch),
             dead_letters,
         });
     }

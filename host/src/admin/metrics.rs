@@ -14,7 +14,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::engine::instrument::EndpointStats;
-use crate::engine::live::LinkLive;
+use crate::engine::live::{LinkLive, LinkState};
 
 /// The content type of the text [`render`] returns.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -132,6 +132,25 @@ impl Collector for Sample {
         )?;
         gauges(
             &mut enc,
+            "orderlink_link_lease_epoch",
+            "The fencing epoch of the link's lease on a shared store, labelled with the host holding it (absent on a store file).",
+            links.iter().filter_map(|x| {
+                let epoch = x.epoch.filter(|_| x.owner.is_some())?;
+                let owner = x.owner.as_deref().unwrap_or_default();
+                Some((vec![("link", x.link.as_str()), ("owner", owner)], epoch as f64))
+            }),
+        )?;
+        gauges(
+            &mut enc,
+            "orderlink_link_owned",
+            "1 when this host runs the link, 0 when another host sharing the store does.",
+            links.iter().filter(|x| x.owner.is_some()).map(|x| {
+                let here = !matches!(x.state, LinkState::Standby | LinkState::Off);
+                (l(x), if here { 1.0 } else { 0.0 })
+            }),
+        )?;
+        gauges(
+            &mut enc,
             "orderlink_link_ready",
             "1 when the link is off or made a cycle within its bound (see /readyz), else 0.",
             links
@@ -218,7 +237,6 @@ pub fn render(sample: Sample) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::live::LinkState;
 
     #[test]
     fn links_and_endpoints_show_with_their_labels() {

@@ -10,7 +10,8 @@ use super::context::{connect_checked, load_config, load_plugins};
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 use crate::engine::plan_link;
 use crate::mapping::MappingFile;
-use crate::store::sqlite::OpenMode;
+use crate::store::open::exists as store_exists;
+use crate::store::OpenMode;
 use crate::store::SqliteStore;
 
 /// Runs every check and prints one line per endpoint and link.
@@ -33,7 +34,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
         }
     }
     // The store file, if there is one, is judged read-only (never changed) before any network.
-    if config.store.exists() {
+    if store_exists(&config) {
         if let Err(e) = SqliteStore::open(&config.store, OpenMode::Read) {
             println!("error: {e}");
             if e.is_bad_input() {

@@ -7,7 +7,8 @@ use super::context::{load_config, load_plugins, service_error};
 use super::EXIT_OK;
 use crate::service::explain::{action_words, explain, Explanation, SideNow};
 use crate::service::link;
-use crate::store::sqlite::OpenMode;
+use crate::store::open::{exists as store_exists, open as open_store};
+use crate::store::OpenMode;
 use crate::store::SqliteStore;
 
 /// Prints the explanation of one order on one link.
@@ -21,14 +22,15 @@ pub fn run(
     let l = link::one(&config, link_name).map_err(service_error)?;
     // Read only, judged before any network call: an empty store in memory stands in when
     // there is none yet.
-    let store = if config.store.exists() {
-        SqliteStore::open(&config.store, OpenMode::Read)?
+    let store = if store_exists(&config) {
+        open_store(&config, OpenMode::Read)?
     } else {
-        SqliteStore::in_memory()?
+        std::sync::Arc::new(SqliteStore::in_memory()?)
+            as std::sync::Arc<dyn crate::store::StateStore>
     };
     let plugins = load_plugins(&config);
     let plan = link::plan(&config, &plugins, l).map_err(service_error)?;
-    let e = explain(&plan, &store, key).map_err(service_error)?;
+    let e = explain(&plan, &*store, key).map_err(service_error)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&e)?);
     } else {

@@ -7,14 +7,14 @@ use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 use super::context::{load_config, service_error};
 use super::EXIT_OK;
 use crate::service::history::{order_history, OrderHistory};
-use crate::store::sqlite::OpenMode;
-use crate::store::SqliteStore;
+use crate::store::open::open as open_store;
+use crate::store::OpenMode;
 
 /// Prints the history of one order.
 pub fn run(config_path: &Path, key: &str, link: Option<&str>, as_json: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
-    let store = SqliteStore::open(&config.store, OpenMode::Read)?;
-    let h = order_history(&config, &store, key, link).map_err(service_error)?;
+    let store = open_store(&config, OpenMode::Read)?;
+    let h = order_history(&config, &*store, key, link).map_err(service_error)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&h)?);
     } else {

@@ -5,12 +5,14 @@ pub mod connector_cmd;
 pub mod context;
 pub mod explain_cmd;
 pub mod history_cmd;
+pub mod leases;
 pub mod mapping_cmd;
 pub mod plugins_cmd;
 pub mod reconcile_cmd;
 pub mod resync_cmd;
 pub mod run_cmd;
 pub mod status_cmd;
+pub mod store_cmd;
 pub mod sync_cmd;
 
 use std::path::PathBuf;
@@ -124,6 +126,16 @@ pub enum Command {
         #[command(subcommand)]
         action: status_cmd::DeadLetterAction,
     },
+    /// Move the state between stores: `store migrate --to postgres://...` copies a single
+    /// host's store file into an empty PostgreSQL store that several hosts can share.
+    Store {
+        /// The config file (its [store] path is the source).
+        #[arg(long, short, global = true, env = "ORDERLINK_CONFIG", default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// What to do.
+        #[command(subcommand)]
+        action: store_cmd::StoreAction,
+    },
     /// Every decision recorded about one order (written, left alone and why, dead letters), or
     /// that no link has ever seen it.
     History {
@@ -229,6 +241,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Run { config } => run_cmd::run(&config),
         Command::Status { config, json } => status_cmd::status(&config, json),
         Command::DeadLetters { config, action } => status_cmd::dead_letters(&config, &action),
+        Command::Store { config, action } => store_cmd::run(&config, &action),
         Command::History {
             config,
             order,

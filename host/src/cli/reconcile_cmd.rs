@@ -6,10 +6,12 @@ use std::path::Path;
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 
 use super::context::{load_config, load_plugins, service_error};
+use super::leases::{hold_link, release_leases};
 use super::EXIT_OK;
 use crate::service::link;
 use crate::service::reconcile::{reconcile, ReconcileReport};
-use crate::store::sqlite::OpenMode;
+use crate::store::open::{exists as store_exists, open_command as open_store};
+use crate::store::OpenMode;
 use crate::store::SqliteStore;
 
 /// Runs a reconcile of one link and prints the report.
@@ -19,16 +21,24 @@ pub fn run(config_path: &Path, link_name: &str, fix: bool, as_json: bool) -> any
     // Judged before any network call. Without `--fix` nothing is written (an empty store in
     // memory stands in when there is none yet); `--fix` only queues writes, which the owner
     // (`run`) or the next `sync` sends, so it does not take the owner's lock.
+    // On a shared store `--fix` needs the link's lease (refused while a host runs the link).
     let store = if fix {
-        SqliteStore::open(&config.store, OpenMode::Edit)?
-    } else if config.store.exists() {
-        SqliteStore::open(&config.store, OpenMode::Read)?
+        let store = open_store(&config, OpenMode::Edit, "reconcile")?;
+        hold_link(&config, &*store, l)?;
+        store
+    } else if store_exists(&config) {
+        open_store(&config, OpenMode::Read, "reconcile")?
     } else {
-        SqliteStore::in_memory()?
+        std::sync::Arc::new(SqliteStore::in_memory()?)
+            as std::sync::Arc<dyn crate::store::StateStore>
     };
     let plugins = load_plugins(&config);
     let plan = link::plan(&config, &plugins, l).map_err(service_error)?;
-    let r = reconcile(&plan, &store, fix).map_err(service_error)?;
+    let r = reconcile(&plan, &*store, fix);
+    if fix {
+        release_leases(&config, &*store)?;
+    }
+    let r = r.map_err(service_error)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

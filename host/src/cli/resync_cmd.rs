@@ -4,11 +4,12 @@
 use std::path::Path;
 
 use super::context::{load_config, load_plugins, service_error};
+use super::leases::{hold_link, release_leases};
 use super::{EXIT_FAILURE, EXIT_OK};
 use crate::service::link;
 use crate::service::resync::{self, ResyncReport};
-use crate::store::sqlite::OpenMode;
-use crate::store::SqliteStore;
+use crate::store::open::open_command as open_store;
+use crate::store::OpenMode;
 
 /// What to re-read.
 #[derive(Debug, Clone, clap::Args)]
@@ -38,14 +39,16 @@ pub fn run(
         None => None,
     };
     // The store is judged and locked before any plugin or network call.
-    let store = SqliteStore::open(&config.store, OpenMode::Own)?;
+    let store = open_store(&config, OpenMode::Own, "resync")?;
+    hold_link(&config, &*store, l)?;
     let plugins = load_plugins(&config);
     let plan = link::plan(&config, &plugins, l).map_err(service_error)?;
     let report = match since {
-        Some(at) => resync::since(&plan, &store, at),
-        None => resync::orders(&plan, &store, &what.orders),
-    }
-    .map_err(service_error)?;
+        Some(at) => resync::since(&plan, &*store, at),
+        None => resync::orders(&plan, &*store, &what.orders),
+    };
+    release_leases(&config, &*store)?;
+    let report = report.map_err(service_error)?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

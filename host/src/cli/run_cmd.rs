@@ -13,8 +13,9 @@ use super::context::{load_config, load_plugins, some_link_can_start};
 use super::{BadInput, EXIT_OK};
 use crate::engine::live::LiveRegistry;
 use crate::engine::supervisor::{Control, Ended, Supervisor, MAX_WORKERS};
-use crate::store::sqlite::OpenMode;
-use crate::store::{SqliteStore, StateStore};
+use crate::store::open::open as open_store;
+use crate::store::OpenMode;
+use crate::store::StateStore;
 
 /// Raises the soft limit of open files to the hard limit where the system allows it (many links
 /// mean many sockets); logs what it got.
@@ -76,7 +77,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     some_link_can_start(&config, &plugins)?;
     // The store is judged and locked before any network call (a broken file is not the links'
     // fault); one store, one writer, for every link and the admin server.
-    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(&config.store, OpenMode::Own)?);
+    let store: Arc<dyn StateStore> = open_store(&config, OpenMode::Own)?;
     let live = LiveRegistry::new();
     // The admin server (off unless configured) reads the live registry; it stops with the run.
     let admin_stop = Arc::new(AtomicBool::new(false));

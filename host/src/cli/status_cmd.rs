@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::context::load_config;
 use super::{BadInput, EXIT_OK};
-use crate::store::sqlite::OpenMode;
-use crate::store::{SqliteStore, StateStore};
+use crate::store::open::open as open_store;
+use crate::store::{LinkOwner, OpenMode};
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -20,30 +20,45 @@ fn table(header: &[&str]) -> Table {
 /// Per link: enabled, direction, last cycle, changes applied, pending, dead letters, last error.
 pub fn status(config_path: &Path, as_json: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
-    let store = SqliteStore::open(&config.store, OpenMode::Read)?;
+    let store = open_store(&config, OpenMode::Read)?;
     let names: Vec<String> = config.links.keys().cloned().collect();
     let mut stats = store.stats(&names)?;
+    // Several hosts sharing a store: which one runs each link, under which lease epoch.
+    let shared = config.shared.is_some();
+    let mut owners = store.owners()?;
     let rows: Vec<_> = config
         .links
         .values()
-        .map(|l| (l, stats.remove(&l.name).unwrap_or_default()))
+        .map(|l| {
+            (
+                l,
+                stats.remove(&l.name).unwrap_or_default(),
+                owners.remove(&l.name),
+            )
+        })
         .collect();
     if as_json {
         let v: Vec<_> = rows
             .iter()
-            .map(|(l, s)| {
-                json!({
+            .map(|(l, s, o)| {
+                let mut v = json!({
                     "link": l.name, "enabled": l.enabled, "direction": l.direction.as_str(),
                     "scope": l.scope.to_string(), "last_cycle_at": s.last_cycle_at,
                     "last_cycle_ms": s.last_cycle_ms, "applied": s.applied_total,
                     "pending": s.pending, "dead_letters": s.dead_letters, "last_error": s.last_error,
-                })
+                });
+                if shared {
+                    v["owner"] = json!(o.as_ref().and_then(|o| o.host.clone()));
+                    v["epoch"] = json!(o.as_ref().map(|o| o.epoch));
+                    v["lease_expires_at"] = json!(o.as_ref().map(|o| o.expires_at.clone()));
+                }
+                v
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(EXIT_OK);
     }
-    let mut t = table(&[
+    let mut header = vec![
         "LINK",
         "ENABLED",
         "DIRECTION",
@@ -53,9 +68,13 @@ pub fn status(config_path: &Path, as_json: bool) -> anyhow::Result<u8> {
         "PENDING",
         "DEAD LETTERS",
         "LAST ERROR",
-    ]);
-    for (l, s) in rows {
-        t.add_row(vec![
+    ];
+    if shared {
+        header.insert(1, "OWNER (EPOCH)");
+    }
+    let mut t = table(&header);
+    for (l, s, o) in rows {
+        let mut row = vec![
             l.name.clone(),
             if l.enabled { "yes" } else { "no" }.to_owned(),
             l.direction.as_str().to_owned(),
@@ -68,7 +87,22 @@ pub fn status(config_path: &Path, as_json: bool) -> anyhow::Result<u8> {
             s.pending.to_string(),
             s.dead_letters.to_string(),
             s.last_error.unwrap_or_default(),
-        ]);
+        ];
+        if shared {
+            row.insert(
+                1,
+                match o {
+                    Some(LinkOwner {
+                        host: Some(h),
+                        epoch,
+                        ..
+                    }) => format!("{h} ({epoch})"),
+                    Some(o) => format!("nobody ({})", o.epoch),
+                    None => "nobody yet".to_owned(),
+                },
+            );
+        }
+        t.add_row(row);
     }
     println!("{t}");
     Ok(EXIT_OK)
@@ -118,7 +152,7 @@ pub fn dead_letters(config_path: &Path, action: &DeadLetterAction) -> anyhow::Re
     } else {
         OpenMode::Edit
     };
-    let store = SqliteStore::open(&config.store, mode)?;
+    let store = open_store(&config, mode)?;
     match action {
         DeadLetterAction::List {
             link,

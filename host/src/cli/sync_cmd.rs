@@ -2,15 +2,18 @@
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use super::context::{check_mappings, connect_checked, load_config, load_plugins};
+use super::leases::SyncLeases;
 use super::{BadInput, EXIT_FAILURE, EXIT_OK};
 use crate::config::{Config, Link};
 use crate::engine::cycle::CycleReport;
 use crate::engine::plan::{Endpoints, LinkPlan};
 use crate::engine::{plan_link, run_cycle};
-use crate::store::sqlite::OpenMode;
-use crate::store::{SqliteStore, StateStore};
+use crate::store::open::{exists as store_exists, open_command as open_store};
+use crate::store::OpenMode;
+use crate::store::{Lease, SqliteStore, StateStore};
 
 /// Adds a later cycle's report to an earlier one's.
 fn absorb(total: &mut CycleReport, next: CycleReport) {
@@ -89,28 +92,41 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
     // An existing store is judged (and locked) before any network call; a new one is created
     // only once the input is known good. A dry run writes nothing: it reads the store's cursors
     // if there is a store, else starts from an empty one in memory.
-    let early = match (dry_run, config.store.exists()) {
-        (false, true) => Some(SqliteStore::open(&config.store, OpenMode::Own)?),
+    let early = match (dry_run, store_exists(&config)) {
+        (false, true) => Some(open_store(&config, OpenMode::Own, "sync")?),
         (false, false) => None,
-        (true, true) => Some(SqliteStore::open(&config.store, OpenMode::Read)?),
-        (true, false) => Some(SqliteStore::in_memory()?),
+        (true, true) => Some(open_store(&config, OpenMode::Read, "sync")?),
+        (true, false) => Some(Arc::new(SqliteStore::in_memory()?) as Arc<dyn StateStore>),
     };
     let plugins = load_plugins(&config);
     let endpoints = connect_checked(&config, &plugins)?;
     let planned = plan_all(&config, &endpoints, &links)?;
     let store = match early {
         Some(s) => s,
-        None => SqliteStore::open(&config.store, OpenMode::Own)?,
+        None => open_store(&config, OpenMode::Own, "sync")?,
     };
     let stop = AtomicBool::new(false);
     let mut code = EXIT_OK;
     if !dry_run {
         // Cheap: one indexed delete of audit records past `[store] audit_retention`.
-        if let Err(e) = crate::service::retention::prune(&store, config.audit_retention) {
+        if let Err(e) = crate::service::retention::prune(&*store, config.audit_retention) {
             tracing::warn!("audit pruning failed: {e}");
         }
     }
-    for (link, plan) in planned {
+    // On a shared store, the links this run may sync are those whose lease it can take now
+    // (a link a running host holds is left to it); they are handed back at the end.
+    let leases = if config.shared.is_some() && !dry_run {
+        let weights: Vec<(String, u32)> = planned
+            .iter()
+            .filter(|(l, _)| l.enabled)
+            .map(|(l, _)| (l.name.clone(), l.weight))
+            .collect();
+        Some(SyncLeases::take(&config, store.clone(), weights)?)
+    } else {
+        None
+    };
+    let held = leases.as_ref().map(|l| &l.held);
+    for (link, plan) in &planned {
         if !link.enabled {
             println!(
                 "link `{}`: status sync is off (enabled = false); nothing done",
@@ -126,12 +142,29 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
                 continue;
             }
         };
-        let lease = store.lease(&link.name)?;
-        let mut report = run_cycle(&plan, &store, &lease, &stop, dry_run);
+        let lease = match (held, dry_run) {
+            (Some(held), _) => match held.get(&link.name) {
+                Some(l) => l.clone(),
+                None => {
+                    println!(
+                        "link `{}`: leased to another host (see `orderlink status`); nothing done",
+                        link.name
+                    );
+                    continue;
+                }
+            },
+            // A dry run writes nothing, so it needs no lease.
+            (None, true) => Lease {
+                link: link.name.clone(),
+                epoch: 0,
+            },
+            (None, false) => store.lease(&link.name)?,
+        };
+        let mut report = run_cycle(plan, &*store, &lease, &stop, dry_run);
         // A first sync larger than one cycle's page budget goes on until the feeds are read
         // (a dry run does not move its cursors: it says that more remain).
         while report.more && report.error.is_none() && !dry_run {
-            let next = run_cycle(&plan, &store, &lease, &stop, dry_run);
+            let next = run_cycle(plan, &*store, &lease, &stop, dry_run);
             absorb(&mut report, next);
         }
         let lines = if dry_run {
@@ -185,5 +218,6 @@ pub fn sync_once(config_path: &Path, link: Option<&str>, dry_run: bool) -> anyho
             code = EXIT_FAILURE;
         }
     }
+    drop(leases);
     Ok(code)
 }

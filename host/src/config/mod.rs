@@ -6,6 +6,7 @@
 pub mod connector_schema;
 pub mod ranges;
 pub mod secrets;
+pub mod shared_store;
 pub mod source;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use orderlink_plugin_api::Secret;
 use serde::Deserialize;
 
+pub use shared_store::SharedStore;
 pub use source::{FileError, SourceFile};
 
 // The link's shape is domain vocabulary; re-exported here because links are configured with it.
@@ -74,6 +76,8 @@ pub struct Link {
     pub conflict_winner: Side,
     /// Orders per batch (1 to 100).
     pub batch_size: u32,
+    /// How much of a host the link takes when hosts share the links (`weight`, default 1).
+    pub weight: u32,
 }
 
 impl Link {
@@ -107,8 +111,10 @@ impl Admin {
 pub struct Config {
     /// The config file.
     pub path: PathBuf,
-    /// The state store (SQLite file).
+    /// The state store file (SQLite), used when `shared` is not set.
     pub store: PathBuf,
+    /// The state store shared by several hosts (`[store] url`), instead of the file.
+    pub shared: Option<SharedStore>,
     /// How long the audit trail (and cursor checkpoints) are kept (`[store] audit_retention`).
     pub audit_retention: Duration,
     /// Plugin directories.
@@ -127,6 +133,10 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     path: Option<PathBuf>,
+    url: Option<String>,
+    password: Option<String>,
+    lease: Option<String>,
+    host: Option<String>,
     audit_retention: Option<String>,
 }
 
@@ -183,6 +193,7 @@ struct RawLink {
     protected_erp: Option<Vec<String>>,
     conflict_winner: Option<Side>,
     batch_size: Option<i64>,
+    weight: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -396,6 +407,12 @@ impl Config {
                     .check(n)
                     .map_err(|m| src.error_for_key(&k("batch_size"), m))?,
             };
+            let weight = match l.weight {
+                None => 1,
+                Some(n) => ranges::WEIGHT
+                    .check(n)
+                    .map_err(|m| src.error_for_key(&k("weight"), m))?,
+            };
             // An idle feed slows down to six times its interval unless told otherwise.
             let poll_interval_max = match &l.poll_interval_max {
                 None => poll_interval.saturating_mul(6),
@@ -439,6 +456,7 @@ impl Config {
                     protected_erp: l.protected_erp.clone(),
                     conflict_winner: l.conflict_winner.unwrap_or(Side::Erp),
                     batch_size,
+                    weight,
                 },
             );
         }
@@ -448,6 +466,17 @@ impl Config {
                 .check(text)
                 .map_err(|m| src.error_for_key("store.audit_retention", m))?,
         };
+        let shared = shared_store::load(
+            &shared_store::RawShared {
+                url: raw.store.url.as_deref(),
+                password: raw.store.password.as_deref(),
+                lease: raw.store.lease.as_deref(),
+                host: raw.store.host.as_deref(),
+                has_path: raw.store.path.is_some(),
+            },
+            &src,
+            &base,
+        )?;
         if links.is_empty() {
             return Err(src.error_at(
                 None,
@@ -467,6 +496,7 @@ impl Config {
                 .path
                 .as_deref()
                 .unwrap_or(Path::new("orderlink.sqlite"))),
+            shared,
             audit_retention,
             plugin_dirs: raw.plugins.dirs.iter().map(|d| rel(d)).collect(),
             plugin_files: raw.plugins.files.iter().map(|d| rel(d)).collect(),

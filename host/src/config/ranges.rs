@@ -115,6 +115,21 @@ pub const AUDIT_RETENTION: DurationRange = DurationRange {
     examples: "\"90d\", \"720h\" or \"2weeks\"",
 };
 
+/// `store.lease`: how long a link's lease on a shared store lasts unless renewed.
+pub const LEASE: DurationRange = DurationRange {
+    name: "lease",
+    min: Duration::from_secs(3),
+    max: Duration::from_secs(600),
+    examples: "\"30s\", \"10s\" or \"2m\"",
+};
+
+/// `links.NAME.weight`: how much of a host a link takes when hosts share the links.
+pub const WEIGHT: IntRange = IntRange {
+    name: "weight",
+    min: 1,
+    max: 1000,
+};
+
 /// What a config key takes, by its last part, for messages about values of the wrong type.
 pub fn expected_for(key: &str) -> Option<String> {
     let leaf = key.rsplit('.').next().unwrap_or(key);
@@ -125,6 +140,8 @@ pub fn expected_for(key: &str) -> Option<String> {
         "recent_days" => RECENT_DAYS.expected(),
         "poll_interval" => POLL_INTERVAL.expected(),
         "audit_retention" => AUDIT_RETENTION.expected(),
+        "lease" => LEASE.expected(),
+        "weight" => WEIGHT.expected(),
         "poll_interval_max" => POLL_INTERVAL_MAX.expected(),
         "sweep_interval" => SWEEP_INTERVAL.expected(),
         "enabled" => "expected true or false".to_owned(),

@@ -32,7 +32,8 @@ pub fn resolve(value: &mut Value, key: &str, base_dir: &Path) -> Result<(), (Str
     }
 }
 
-fn resolve_str(text: &str, base_dir: &Path) -> Result<String, String> {
+/// Resolves the placeholders in one string.
+pub fn resolve_str(text: &str, base_dir: &Path) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {

@@ -52,6 +52,9 @@ pub struct CycleReport {
     /// A feed still had changes when the cycle's page budget ran out: the next cycle should
     /// start at once.
     pub more: bool,
+    /// This host no longer holds the link's lease (another host took it over, or it ran out
+    /// before a batch of remote writes): the link stops here and goes to its next owner.
+    pub lease_lost: bool,
 }
 
 impl CycleReport {
@@ -75,6 +78,9 @@ impl CycleReport {
         if let CycleError::Connector { side, .. } = e {
             self.side_errors.push((*side, e.to_string()));
         }
+        if e.is_lease_lost() {
+            self.lease_lost = true;
+        }
         if self.error.is_none() {
             self.error = Some(e.to_string());
         }
@@ -97,6 +103,24 @@ pub enum CycleError {
         /// The error.
         source: ConnectorError,
     },
+    /// The link's lease would not last through a batch of remote writes (with the store's
+    /// margin): the batch is not sent.
+    #[error("link `{link}`: the lease runs out too soon to send a batch of writes; the link goes to its next owner")]
+    LeaseRunningOut {
+        /// The link.
+        link: String,
+    },
+}
+
+impl CycleError {
+    /// Whether the error means this host no longer holds the link.
+    pub fn is_lease_lost(&self) -> bool {
+        matches!(
+            self,
+            CycleError::LeaseRunningOut { .. }
+                | CycleError::Store(StoreError::Fenced { .. } | StoreError::NotHeld { .. })
+        )
+    }
 }
 
 /// Runs one cycle. Stops between batches when `stop` is set. Sides resting after failures are
@@ -180,7 +204,7 @@ fn pull(
     let link = &plan.link.name;
     let src = plan.endpoint(source);
     let mut cursor = store.cursor(link, source)?;
-    let mut progress = super::progress::Progress::new(link, source);
+    let mut progress = plan.resume_progress(source, super::progress::Pull::Feed);
     let mut more = true;
     for _ in 0..MAX_PAGES_PER_CYCLE {
         if stop.load(Ordering::SeqCst) {
@@ -221,6 +245,9 @@ fn pull(
         }
     }
     progress.finish(more);
+    if more {
+        plan.keep_progress(progress);
+    }
     report.more |= more;
     Ok(())
 }

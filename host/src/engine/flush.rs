@@ -99,6 +99,12 @@ pub fn flush(
                 })
                 .collect(),
         };
+        // Only while the lease lasts through the batch, with the store's margin (several hosts
+        // sharing a store: a paused host must not write after its links moved on).
+        if !store.lease_valid_for(lease, store.remote_write_margin()) {
+            store.record_outcomes(lease, &out)?;
+            return Err(CycleError::LeaseRunningOut { link });
+        }
         let response = match ep.connector.apply(&request) {
             Ok(r) => r,
             Err(err) => {

@@ -26,6 +26,8 @@ pub enum LinkState {
     Failed,
     /// Stopped (shutdown, or handed to another host).
     Stopped,
+    /// Run by another host sharing the store (see `owner`).
+    Standby,
 }
 
 /// Counters and times of one link since the process started.
@@ -68,6 +70,11 @@ pub struct LinkLive {
     pub worst_start_delay_ms: u64,
     /// Times the link was restarted after a crash.
     pub restarts: u64,
+    /// The host whose lease runs the link (several hosts sharing a store; `None` on a store
+    /// file, or while nobody holds it).
+    pub owner: Option<String>,
+    /// The fencing epoch of that lease.
+    pub epoch: Option<u64>,
 }
 
 impl LinkLive {
@@ -92,6 +99,8 @@ impl LinkLive {
             current_interval_secs: interval_secs,
             worst_start_delay_ms: 0,
             restarts: 0,
+            owner: None,
+            epoch: None,
         }
     }
 }
@@ -108,7 +117,7 @@ impl LinkLive {
     /// must have ended a cycle (good or bad) within [`LinkLive::ready_bound_secs`].
     pub fn is_ready(&self, now: DateTime<Utc>) -> bool {
         match self.state {
-            LinkState::Off => true,
+            LinkState::Off | LinkState::Standby => true,
             LinkState::Failed => false,
             _ => self.last_cycle_at.is_some_and(|at| {
                 ((now - at).num_milliseconds() as f64) / 1000.0 <= self.ready_bound_secs()

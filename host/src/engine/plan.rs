@@ -12,6 +12,7 @@ use orderlink_plugin_api::ConnectorError;
 use super::decide::Rules;
 use super::health::LinkHealth;
 use super::instrument::{EndpointStats, Instrumented};
+use super::progress::{Progress, Pull};
 use crate::config::{Config, FileError, Link};
 use crate::domain::Side;
 use crate::mapping::{Mapping, MappingFile};
@@ -170,6 +171,17 @@ pub struct LinkPlan {
     pub health: Mutex<LinkHealth>,
     /// When each source side was last swept (or the plan made): shop, ERP.
     pub last_sweep: Mutex<[Instant; 2]>,
+    /// Pulls cut by a cycle's page budget: the next cycle goes on from here.
+    pub unfinished: Mutex<Unfinished>,
+}
+
+/// What a link's pulls cut by a cycle's page budget left for the next cycle.
+#[derive(Debug, Default)]
+pub struct Unfinished {
+    /// Progress of pulls still going on (feeds, listings), to keep counting and reporting.
+    pub progress: Vec<Progress>,
+    /// The listing cursor of a sweep still going on: shop, ERP.
+    pub sweep_cursor: [Option<String>; 2],
 }
 
 impl LinkPlan {
@@ -216,6 +228,47 @@ impl LinkPlan {
         self.link
             .sweep_interval
             .is_some_and(|every| last.elapsed() >= every)
+    }
+
+    fn with_unfinished<T>(&self, f: impl FnOnce(&mut Unfinished) -> T) -> T {
+        f(&mut self
+            .unfinished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The progress of a pull the last cycle left unfinished, or a new one.
+    pub fn resume_progress(&self, side: Side, pull: Pull) -> Progress {
+        self.with_unfinished(|u| {
+            match u
+                .progress
+                .iter()
+                .position(|p| p.side() == side && p.pull() == pull)
+            {
+                Some(i) => u.progress.swap_remove(i),
+                None => Progress::new(&self.link.name, side, pull),
+            }
+        })
+    }
+
+    /// Keeps the progress of a pull the page budget cut, for the next cycle.
+    pub fn keep_progress(&self, progress: Progress) {
+        self.with_unfinished(|u| u.progress.push(progress));
+    }
+
+    /// The listing cursor of a sweep the last cycle left unfinished.
+    pub fn take_sweep_cursor(&self, side: Side) -> Option<String> {
+        self.with_unfinished(|u| u.sweep_cursor[side as usize].take())
+    }
+
+    /// Keeps the listing cursor of a sweep the page budget cut, for the next cycle.
+    pub fn keep_sweep_cursor(&self, side: Side, cursor: String) {
+        self.with_unfinished(|u| u.sweep_cursor[side as usize] = Some(cursor));
+    }
+
+    /// Whether a sweep of a source side was cut by a page budget and goes on.
+    pub fn sweep_unfinished(&self, side: Side) -> bool {
+        self.with_unfinished(|u| u.sweep_cursor[side as usize].is_some())
     }
 
     /// A source side was just swept.
@@ -333,5 +386,6 @@ pub fn plan_link(
         protected_erp,
         health: Mutex::new(LinkHealth::default()),
         last_sweep: Mutex::new([Instant::now(); 2]),
+        unfinished: Mutex::new(Unfinished::default()),
     })
 }

@@ -1,19 +1,40 @@
 //! Progress of a long pull (the first sync of a large shop): an INFO line at least every
-//! [`EVERY`] with the orders read, of how many when the feed says, the rate and the estimated
-//! time left. A pull that ends within [`EVERY`] logs nothing.
+//! [`EVERY`] with the orders read, of how many when the source says (a listing's
+//! `ListPage::total`), the rate and the estimated time left. A pull that ends within [`EVERY`]
+//! logs nothing. A pull cut by a cycle's page budget says so, and its progress is kept by the
+//! link's plan, so the next cycle (which starts at once) goes on counting from there.
 
 use std::time::{Duration, Instant};
 
-use crate::config::Side;
+use crate::domain::Side;
 
 /// How often a long pull reports.
 pub const EVERY: Duration = Duration::from_secs(5);
 
-/// The progress of one feed's pull within a cycle.
-#[derive(Debug)]
+/// What is being read: a change feed, or a listing of every order in scope (a sweep).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pull {
+    /// The change feed (`changes`).
+    Feed,
+    /// The listing of every order in scope (`list`).
+    Listing,
+}
+
+impl Pull {
+    fn as_str(self) -> &'static str {
+        match self {
+            Pull::Feed => "feed",
+            Pull::Listing => "listing",
+        }
+    }
+}
+
+/// The progress of one feed's or listing's pull, possibly over several cycles.
+#[derive(Debug, Clone)]
 pub struct Progress {
     link: String,
     side: Side,
+    pull: Pull,
     started: Instant,
     last_report: Instant,
     read: u64,
@@ -50,13 +71,67 @@ pub fn figures(read: u64, total: Option<u64>, elapsed: Duration) -> Figures {
     }
 }
 
+/// A progress line: `20000 of 100000 orders read from the ERP listing (20 %), 2000/s, about 40s
+/// left`.
+pub fn line(side: Side, pull: Pull, f: &Figures) -> String {
+    let of = f.total.map(|t| format!(" of {t}")).unwrap_or_default();
+    let share = match f.total {
+        Some(t) if t > 0 => format!(" ({} %)", f.read.min(t) * 100 / t),
+        _ => String::new(),
+    };
+    let eta = f
+        .eta
+        .map(|d| format!(", about {} left", humanize(d)))
+        .unwrap_or_default();
+    format!(
+        "{}{of} orders read from the {} {}{share}, {:.0}/s{eta}",
+        f.read,
+        side.as_str(),
+        pull.as_str(),
+        f.rate
+    )
+}
+
+/// The line that ends a pull: cut by the page budget (`more`), or caught up after progress
+/// lines were logged; `None` when there is nothing to say (a short pull).
+pub fn end_line(
+    side: Side,
+    pull: Pull,
+    read: u64,
+    elapsed: Duration,
+    more: bool,
+    reported: bool,
+) -> Option<String> {
+    if more {
+        Some(format!(
+            "page budget of this cycle used after {read} orders from the {} {}; more remain, the next cycle continues at once",
+            side.as_str(),
+            pull.as_str()
+        ))
+    } else if reported {
+        Some(format!(
+            "caught up: {read} orders read from the {} {} in {}",
+            side.as_str(),
+            pull.as_str(),
+            humanize(elapsed)
+        ))
+    } else {
+        None
+    }
+}
+
 impl Progress {
-    /// Starts timing a pull of `link`'s feed from `side`.
-    pub fn new(link: &str, side: Side) -> Self {
-        let now = Instant::now();
+    /// Starts timing a pull of `link`'s feed or listing from `side`.
+    pub fn new(link: &str, side: Side, pull: Pull) -> Self {
+        Self::starting_at(link, side, pull, Instant::now())
+    }
+
+    /// Starts timing at `now`.
+    pub fn starting_at(link: &str, side: Side, pull: Pull, now: Instant) -> Self {
         Progress {
             link: link.to_owned(),
             side,
+            pull,
             started: now,
             last_report: now,
             read: 0,
@@ -65,59 +140,63 @@ impl Progress {
         }
     }
 
-    /// Counts a page of `n` orders; `total` is the feed's count of all orders, when it gives one.
-    /// Logs a progress line when [`EVERY`] passed since the last one.
-    pub fn page(&mut self, n: usize, total: Option<u64>) {
+    /// The side read.
+    pub fn side(&self) -> Side {
+        self.side
+    }
+
+    /// What is read.
+    pub fn pull(&self) -> Pull {
+        self.pull
+    }
+
+    /// Counts a page of `n` orders at `now`; `total` is the source's count of all orders, when
+    /// it gives one. Returns the progress line due when [`EVERY`] passed since the last one.
+    pub fn page_at(&mut self, n: usize, total: Option<u64>, now: Instant) -> Option<String> {
         self.read += n as u64;
         if total.is_some() {
             self.total = total;
         }
-        if self.last_report.elapsed() >= EVERY {
-            self.last_report = Instant::now();
-            self.reported = true;
-            let f = figures(self.read, self.total, self.started.elapsed());
-            let of = f.total.map(|t| format!(" of {t}")).unwrap_or_default();
-            let eta = f
-                .eta
-                .map(|d| format!(", about {} left", humanize(d)))
-                .unwrap_or_default();
+        if now.saturating_duration_since(self.last_report) < EVERY {
+            return None;
+        }
+        self.last_report = now;
+        self.reported = true;
+        let f = figures(
+            self.read,
+            self.total,
+            now.saturating_duration_since(self.started),
+        );
+        Some(line(self.side, self.pull, &f))
+    }
+
+    /// Counts a page of `n` orders (see [`Progress::page_at`]) and logs the line when due.
+    pub fn page(&mut self, n: usize, total: Option<u64>) {
+        if let Some(text) = self.page_at(n, total, Instant::now()) {
             tracing::info!(
                 link = %self.link,
                 side = self.side.as_str(),
-                read = f.read,
-                rate = f.rate.round(),
-                "syncing: {}{of} orders read from the {}, {:.0}/s{eta}",
-                f.read,
-                self.side.as_str(),
-                f.rate
+                read = self.read,
+                total = self.total,
+                "syncing: {text}"
             );
         }
     }
 
-    /// Ends the pull. `more` says the cycle's page budget ran out while the feed had more: the
-    /// next cycle continues at once. Logs the end when progress lines were logged, or when more
-    /// is left.
+    /// Ends the pull for this cycle. `more` says the cycle's page budget ran out while the
+    /// source had more: the next cycle continues at once (and the caller keeps this progress
+    /// for it). Logs the end when progress lines were logged, or when more is left.
     pub fn finish(&self, more: bool) {
-        let f = figures(self.read, self.total, self.started.elapsed());
-        if more {
-            tracing::info!(
-                link = %self.link,
-                side = self.side.as_str(),
-                read = f.read,
-                "page budget of this cycle used after {} orders from the {}; more remain, the next cycle continues at once",
-                f.read,
-                self.side.as_str()
-            );
-        } else if self.reported {
-            tracing::info!(
-                link = %self.link,
-                side = self.side.as_str(),
-                read = f.read,
-                "caught up: {} orders read from the {} in {}",
-                f.read,
-                self.side.as_str(),
-                humanize(self.started.elapsed())
-            );
+        let text = end_line(
+            self.side,
+            self.pull,
+            self.read,
+            self.started.elapsed(),
+            more,
+            self.reported,
+        );
+        if let Some(text) = text {
+            tracing::info!(link = %self.link, side = self.side.as_str(), read = self.read, "{text}");
         }
     }
 }
@@ -156,5 +235,80 @@ mod tests {
         assert_eq!(humanize(Duration::from_secs(45)), "45s");
         assert_eq!(humanize(Duration::from_secs(200)), "3m 20s");
         assert_eq!(humanize(Duration::from_secs(3900)), "1h 5m");
+    }
+
+    #[test]
+    fn a_line_says_how_many_of_how_many_how_fast_and_how_long_still() {
+        let f = figures(20_000, Some(100_000), Duration::from_secs(10));
+        assert_eq!(
+            line(Side::Erp, Pull::Listing, &f),
+            "20000 of 100000 orders read from the erp listing (20 %), 2000/s, about 40s left"
+        );
+        let f = figures(3_000, None, Duration::from_secs(6));
+        assert_eq!(
+            line(Side::Shop, Pull::Feed, &f),
+            "3000 orders read from the shop feed, 500/s"
+        );
+    }
+
+    #[test]
+    fn a_long_pull_reports_every_few_seconds_and_across_cycles() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut p = Progress::starting_at("l1", Side::Erp, Pull::Listing, t0);
+        // Pages within the first seconds: nothing to say yet.
+        assert_eq!(p.page_at(100, Some(60_000), at(1)), None);
+        assert_eq!(p.page_at(100, Some(60_000), at(4)), None);
+        let first = p
+            .page_at(9_800, Some(60_000), at(5))
+            .expect("a line after 5 s");
+        assert!(first.starts_with("10000 of 60000 orders"), "{first}");
+        assert!(first.contains("2000/s, about 25s left"), "{first}");
+        assert_eq!(p.page_at(100, None, at(7)), None);
+        // The cycle's budget ran out: it says so, and the kept progress goes on counting.
+        let cut = end_line(
+            p.side(),
+            p.pull(),
+            10_100,
+            Duration::from_secs(7),
+            true,
+            true,
+        )
+        .expect("a line when the budget ran out");
+        assert!(
+            cut.contains("more remain, the next cycle continues at once"),
+            "{cut}"
+        );
+        let next = p.page_at(19_900, None, at(15)).expect("a line after 10 s");
+        assert!(next.starts_with("30000 of 60000 orders"), "{next}");
+        assert!(next.contains("about 15s left"), "{next}");
+    }
+
+    #[test]
+    fn a_short_pull_ends_silently_a_long_one_says_it_caught_up() {
+        assert_eq!(
+            end_line(
+                Side::Shop,
+                Pull::Feed,
+                50,
+                Duration::from_secs(1),
+                false,
+                false
+            ),
+            None
+        );
+        let done = end_line(
+            Side::Shop,
+            Pull::Feed,
+            60_000,
+            Duration::from_secs(200),
+            false,
+            true,
+        )
+        .expect("caught up");
+        assert_eq!(
+            done,
+            "caught up: 60000 orders read from the shop feed in 3m 20s"
+        );
     }
 }

@@ -11,13 +11,15 @@ use super::cycle::{
     connector_error, decide_page, CycleError, CycleReport, MAX_PAGES_PER_CYCLE, PAGE_SIZE,
 };
 use super::plan::LinkPlan;
+use super::progress::Pull;
 use crate::domain::{Scope, Side};
 use crate::store::{Lease, PageCommit, StateStore};
 
 /// Whether a source side is swept now: it can list, and the link has no cursor for it yet
-/// (`first_sync`) or its sweep is due.
+/// (`first_sync`), its sweep is due, or a sweep cut by the last cycle's page budget goes on.
 pub fn wanted(plan: &LinkPlan, source: Side, first_sync: bool) -> bool {
-    plan.endpoint(source).can(Capability::List) && (first_sync || plan.sweep_due(source))
+    plan.endpoint(source).can(Capability::List)
+        && (first_sync || plan.sweep_due(source) || plan.sweep_unfinished(source))
 }
 
 /// The listing request for a source: ERP orders not yet fulfilled for scope `unfulfilled`,
@@ -33,7 +35,9 @@ pub fn request(plan: &LinkPlan, source: Side, cursor: Option<String>) -> ListReq
     }
 }
 
-/// Lists, decides and commits every order in scope of one source side.
+/// Lists, decides and commits every order in scope of one source side, logging its progress
+/// (of the listing's total, when the connector gives it). A listing longer than a cycle's page
+/// budget is continued by the next cycle (`report.more`: at once) from where it stopped.
 pub fn sweep(
     plan: &LinkPlan,
     store: &dyn StateStore,
@@ -43,9 +47,11 @@ pub fn sweep(
     dry_run: bool,
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
-    let mut cursor = None;
+    let mut cursor = plan.take_sweep_cursor(source);
+    let mut progress = plan.resume_progress(source, Pull::Listing);
     for _ in 0..MAX_PAGES_PER_CYCLE {
         if stop.load(Ordering::SeqCst) {
+            // Stopping: the next start sweeps again from the beginning.
             return Ok(());
         }
         let page = plan
@@ -54,6 +60,7 @@ pub fn sweep(
             .list(&request(plan, source, cursor))
             .map_err(|e| connector_error(plan, source, e))?;
         report.swept += page.orders.len();
+        progress.page(page.orders.len(), page.total);
         let commit = decide_page(plan, store, source, &page.orders, report)?;
         if !dry_run {
             store.commit_orders(
@@ -73,6 +80,17 @@ pub fn sweep(
             break;
         }
     }
-    plan.swept(source);
+    match cursor {
+        Some(next) => {
+            progress.finish(true);
+            plan.keep_progress(progress);
+            plan.keep_sweep_cursor(source, next);
+            report.more = true;
+        }
+        None => {
+            progress.finish(false);
+            plan.swept(source);
+        }
+    }
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! decisions (what to acquire, renew, release); the store applies them conditionally on the
 //! epoch, and every state write of a link carries the epoch its host holds.
 
+pub mod guard;
 pub mod plan;
 
+pub use guard::{holds_with_margin, renew_every, write_margin};
 pub use plan::{covers, fair_share, plan, LeaseAction, LeaseRow, LeaseView};

@@ -12,6 +12,36 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// PostgreSQL said no (or could not be reached).
+    #[error("state store {url}: {detail}")]
+    Postgres {
+        /// The database URL, without its password.
+        url: String,
+        /// What PostgreSQL (or the connection) said.
+        detail: String,
+    },
+    /// `[store] url` is not a PostgreSQL URL.
+    #[error("state store url {url} is not valid ({detail}); expected postgres://USER@HOST:PORT/DATABASE")]
+    BadUrl {
+        /// The URL, without its password.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// `store migrate`: the PostgreSQL store already holds state.
+    #[error("state store {url} is not empty ({detail}); migrate into a new, empty database")]
+    NotEmpty {
+        /// The database URL, without its password.
+        url: String,
+        /// What it holds.
+        detail: String,
+    },
+    /// This host does not hold the link's lease (another host runs it).
+    #[error("link `{link}` is not leased to this host")]
+    NotHeld {
+        /// The link.
+        link: String,
+    },
     /// The store file does not exist (commands that only read it).
     #[error(
         "state store {0} does not exist yet (run `orderlink sync --once` or `orderlink run` first)"
@@ -85,6 +115,8 @@ impl StoreError {
         matches!(
             self,
             StoreError::Corrupt { .. }
+                | StoreError::BadUrl { .. }
+                | StoreError::NotEmpty { .. }
                 | StoreError::Foreign { .. }
                 | StoreError::Newer { .. }
                 | StoreError::Locked { .. }

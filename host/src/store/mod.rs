@@ -17,20 +17,24 @@
 
 pub mod checkpoints;
 mod error;
+pub mod open;
 pub mod order_trail;
+pub mod postgres;
 mod records;
 pub mod sqlite;
+pub mod transfer;
 
 use std::collections::HashMap;
 
 pub use checkpoints::Checkpoint;
 pub use error::StoreError;
 pub use order_trail::{KnownOrder, PendingWrite};
+pub use postgres::PostgresStore;
 pub use records::{
-    cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkStats,
-    OrderRow, OutboxEntry, OutboxUpdate, PageCommit, SeenOrder,
+    cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkOwner,
+    LinkStats, OrderRow, OutboxEntry, OutboxUpdate, PageCommit, SeenOrder,
 };
-pub use sqlite::SqliteStore;
+pub use sqlite::{OpenMode, SqliteStore};
 
 use crate::domain::Side;
 
@@ -40,6 +44,45 @@ pub trait StateStore: Send + Sync {
     /// The lease this process holds on a link's state, taken if free (idempotent while held);
     /// writes then carry it.
     fn lease(&self, link: &str) -> Result<Lease, StoreError>;
+
+    /// Which of `links` (name, weight) this process may run now. A store shared by several
+    /// hosts takes, renews and gives up leases so that live hosts share the links evenly, and
+    /// with `stopping` gives every lease back at once; called at start and then every third of
+    /// the lease period. A single-host store holds every link, at epoch 0.
+    fn coordinate(
+        &self,
+        links: &[(String, u32)],
+        stopping: bool,
+    ) -> Result<Vec<Lease>, StoreError> {
+        if stopping {
+            return Ok(Vec::new());
+        }
+        links.iter().map(|(l, _)| self.lease(l)).collect()
+    }
+
+    /// Whether `lease` is still held with at least `margin` to spare: checked before each batch
+    /// of writes to a shop or ERP. Always true on a single-host store.
+    fn lease_valid_for(&self, lease: &Lease, margin: std::time::Duration) -> bool {
+        let _ = (lease, margin);
+        true
+    }
+
+    /// When, at the latest, to coordinate again so as to pick up a lease of another host the
+    /// moment it lapses (a host that died); `None`: no sooner than usual.
+    fn next_lease_change_in(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// How much of a lease must be left to start a batch of writes to a shop or ERP (see
+    /// [`StateStore::lease_valid_for`]); none on a single-host store.
+    fn remote_write_margin(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
+    /// Who owns each leased link (several hosts sharing a store); empty on a single-host store.
+    fn owners(&self) -> Result<HashMap<String, LinkOwner>, StoreError> {
+        Ok(HashMap::new())
+    }
 
     /// The saved cursor of a link's feed from one side.
     fn cursor(&self, link: &str, side: Side) -> Result<Option<String>, StoreError>;

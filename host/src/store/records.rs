@@ -25,6 +25,17 @@ pub struct Lease {
     pub epoch: u64,
 }
 
+/// The owner of a link in a store shared by several hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkOwner {
+    /// The host holding the lease now (`None`: nobody, the lease lapsed or was given back).
+    pub host: Option<String>,
+    /// The lease's epoch.
+    pub epoch: u64,
+    /// When it lapses unless renewed (RFC 3339).
+    pub expires_at: String,
+}
+
 /// What the store knows of one order on one link.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderRow {

@@ -19,7 +19,7 @@ use crate::engine::cycle::{run_cycle, CycleReport};
 use crate::engine::live::{LinkState, LiveRegistry};
 use crate::engine::plan::{plan_link, LinkPlan};
 use crate::plugins::PluginSet;
-use crate::store::StateStore;
+use crate::store::{StateStore, StoreError};
 
 /// The longest the supervisor sleeps in one go (keeps `Instant` arithmetic in range).
 const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -32,6 +32,8 @@ pub enum SetupEvent {
     /// Its mapping or endpoint config is wrong: it stays off until a reload (the message says
     /// why).
     BadInput(String, String),
+    /// This host no longer holds its lease: the task ended (another host runs the link).
+    LeaseLost(String),
 }
 
 /// Everything one link task needs.
@@ -70,6 +72,15 @@ fn join_error_message(e: tokio::task::JoinError) -> String {
     } else {
         "cancelled".to_owned()
     }
+}
+
+/// Whether the feeds' `poll_after_ms` hints are followed: yes, unless `ORDERLINK_POLL_AFTER`
+/// is `ignore` (a switch for measuring what they save: `sync_throughput`'s burst benchmark).
+pub fn honour_poll_after() -> bool {
+    static HONOUR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HONOUR.get_or_init(|| {
+        std::env::var("ORDERLINK_POLL_AFTER").map_or(true, |v| !v.eq_ignore_ascii_case("ignore"))
+    })
 }
 
 /// Whether a cycle did anything worth an INFO line.
@@ -246,6 +257,10 @@ impl LinkTask {
                         Ok(l) => l,
                         Err(e) => {
                             let report = CycleReport {
+                                lease_lost: matches!(
+                                    e,
+                                    StoreError::NotHeld { .. } | StoreError::Fenced { .. }
+                                ),
                                 error: Some(format!("cannot take the link's state: {e}")),
                                 ..CycleReport::default()
                             };
@@ -277,8 +292,24 @@ impl LinkTask {
                     }
                 };
                 first = false;
+                if report.lease_lost {
+                    tracing::warn!(
+                        link = %name,
+                        "this host no longer holds the link's lease; it stops here and goes to its next owner: {}",
+                        report.error.as_deref().unwrap_or("lease lost")
+                    );
+                    self.live.update(&name, |l| {
+                        l.state = LinkState::Standby;
+                        l.last_error = report.error.clone();
+                    });
+                    let _ = self.events.send(SetupEvent::LeaseLost(name.clone()));
+                    return;
+                }
                 log_report(&name, &report);
-                let finished = Finished::of(&report);
+                let mut finished = Finished::of(&report);
+                if !honour_poll_after() {
+                    finished.poll_after = None;
+                }
                 let wait = pace.after_cycle(finished, interval, ceiling).min(MAX_WAIT);
                 let now = Utc::now();
                 self.live.update(&name, |l| {

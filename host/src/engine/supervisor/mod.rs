@@ -56,6 +56,8 @@ pub enum Ended {
 
 struct Running {
     recipe: Recipe,
+    /// The lease epoch the link was started under (0 on a store file).
+    epoch: u64,
     stop: watch::Sender<bool>,
     cancel: Arc<AtomicBool>,
     handle: JoinHandle<()>,
@@ -89,6 +91,22 @@ async fn prune_audit(
     }
 }
 
+/// Runs `f` on a thread of its own, not on the worker pool: lease renewals must not wait behind
+/// link cycles (a pool busy with slow cycles would let the leases lapse).
+async fn off_pool<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, &'static str> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("orderlink-leases".to_owned())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(|_| "cannot start a thread")?;
+    rx.await
+        .map_err(|_| "the lease thread ended without an answer")
+}
+
 /// The supervisor of every link of one config.
 pub struct Supervisor {
     config_path: PathBuf,
@@ -100,6 +118,8 @@ pub struct Supervisor {
     links: BTreeMap<String, Running>,
     events_tx: mpsc::UnboundedSender<SetupEvent>,
     events_rx: mpsc::UnboundedReceiver<SetupEvent>,
+    /// How often leases are coordinated.
+    coordinate_every: Duration,
 }
 
 impl Supervisor {
@@ -113,7 +133,9 @@ impl Supervisor {
         store: Arc<dyn StateStore>,
     ) -> Self {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let coordinate_every = crate::store::open::coordinate_every(&config);
         Supervisor {
+            coordinate_every,
             store,
             config_path,
             config: Arc::new(config),
@@ -126,17 +148,23 @@ impl Supervisor {
         }
     }
 
-    /// Starts link `name` of the current config; `after` is a previous task of the same link to
-    /// wait for first.
+    /// Starts link `name` of the current config, if this host holds its lease; `after` is a
+    /// previous task of the same link to wait for first.
     fn start(&mut self, name: &str, after: Option<JoinHandle<()>>) {
         let Some(link) = self.config.links.get(name).cloned() else {
             return;
         };
-        self.live.insert(LinkLive::new(
-            name,
-            LinkState::Starting,
-            link.poll_interval.as_secs_f64(),
-        ));
+        let Ok(lease) = self.store.lease(name) else {
+            // Another host runs it; the next coordination starts it here if it comes our way.
+            self.publish_standby(name);
+            return;
+        };
+        let mut live = LinkLive::new(name, LinkState::Starting, link.poll_interval.as_secs_f64());
+        if let Some(previous) = self.live.get(name) {
+            live.owner = previous.owner;
+        }
+        live.epoch = Some(lease.epoch);
+        self.live.insert(live);
         let (stop, stop_rx) = watch::channel(false);
         let cancel = Arc::new(AtomicBool::new(false));
         let task = LinkTask {
@@ -160,6 +188,7 @@ impl Supervisor {
             name.to_owned(),
             Running {
                 recipe: Recipe::of(&self.config, &self.config.links[name]),
+                epoch: lease.epoch,
                 stop,
                 cancel,
                 handle,
@@ -173,6 +202,104 @@ impl Supervisor {
         r.cancel.store(true, Ordering::SeqCst);
         let _ = r.stop.send(true);
         Some(r.handle)
+    }
+
+    /// Shows a link this host does not run (another host holds its lease).
+    fn publish_standby(&self, name: &str) {
+        let Some(link) = self.config.links.get(name) else {
+            return;
+        };
+        match self.live.get(name) {
+            Some(_) => self.live.update(name, |l| {
+                l.state = LinkState::Standby;
+                l.next_cycle_at = None;
+            }),
+            None => self.live.insert(LinkLive::new(
+                name,
+                LinkState::Standby,
+                link.poll_interval.as_secs_f64(),
+            )),
+        }
+    }
+
+    /// Takes, renews and gives up leases through the store (on a store file every link is this
+    /// host's), then starts the links this host now holds and stops those it lost.
+    async fn coordinate(&mut self) {
+        let weights: Vec<(String, u32)> = self
+            .config
+            .links
+            .values()
+            .filter(|l| l.enabled)
+            .map(|l| (l.name.clone(), l.weight))
+            .collect();
+        let store = self.store.clone();
+        let result = off_pool(move || {
+            let held = store.coordinate(&weights, false)?;
+            let owners = store.owners()?;
+            Ok::<_, crate::store::StoreError>((held, owners))
+        })
+        .await;
+        let (held, owners) = match result {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                tracing::warn!(
+                    "cannot coordinate leases ({e}); links keep running only while their leases last"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("cannot coordinate leases: {e}");
+                return;
+            }
+        };
+        let held: BTreeMap<String, u64> = held.into_iter().map(|l| (l.link, l.epoch)).collect();
+        let running: Vec<(String, u64)> = self
+            .links
+            .iter()
+            .map(|(n, r)| (n.clone(), r.epoch))
+            .collect();
+        for (name, epoch) in running {
+            match held.get(&name) {
+                None => {
+                    tracing::info!(link = %name, "lease gone to another host: the link stops here");
+                    self.stop_link(&name);
+                    self.publish_standby(&name);
+                }
+                Some(now) if *now != epoch => {
+                    tracing::info!(link = %name, epoch = now, "lease taken again: the link restarts");
+                    let previous = self.stop_link(&name);
+                    self.start(&name, previous);
+                }
+                Some(_) => {}
+            }
+        }
+        for name in held.keys() {
+            let enabled = self.config.links.get(name).is_some_and(|l| l.enabled);
+            if enabled && !self.links.contains_key(name) {
+                tracing::info!(link = %name, epoch = held[name], "lease taken: the link starts here");
+                self.start(name, None);
+            }
+        }
+        for l in self.config.links.values().filter(|l| l.enabled) {
+            if !self.links.contains_key(&l.name) {
+                self.publish_standby(&l.name);
+            }
+            let owner = owners.get(&l.name);
+            self.live.update(&l.name, |live| {
+                live.owner = owner.and_then(|o| o.host.clone());
+                live.epoch = owner.map(|o| o.epoch).or(held.get(&l.name).copied());
+            });
+        }
+    }
+
+    /// When to coordinate leases next: every third of a lease, or as soon as a lease another
+    /// host holds lapses (a host that died: its links are taken over within one lease).
+    fn next_coordination(&self) -> tokio::time::Instant {
+        let wait = self
+            .store
+            .next_lease_change_in()
+            .map_or(self.coordinate_every, |d| d.min(self.coordinate_every));
+        tokio::time::Instant::now() + wait
     }
 
     fn publish_off_links(&self) {
@@ -263,20 +390,15 @@ impl Supervisor {
             pruner_stop,
         ));
         self.publish_off_links();
-        let names: Vec<String> = self
-            .config
-            .links
-            .values()
-            .filter(|l| l.enabled)
-            .map(|l| l.name.clone())
-            .collect();
-        for name in &names {
-            self.start(name, None);
-        }
+        // Which links are this host's: on a store file all of them; on a shared store, the
+        // share the hosts' leases give it (coordinated again every third of a lease).
+        self.coordinate().await;
         tracing::info!(
-            links = names.len(),
-            "orderlink running; SIGTERM or Ctrl-C stops, SIGHUP reloads the config"
+            links = self.links.len(),
+            "orderlink running {} links; SIGTERM or Ctrl-C stops, SIGHUP reloads the config",
+            self.links.len()
         );
+        let mut next_coordination = self.next_coordination();
         // Until one link is up: if every link turns out broken, nothing can run.
         let mut starting = true;
         let mut broken: BTreeMap<String, String> = BTreeMap::new();
@@ -289,6 +411,10 @@ impl Supervisor {
                     let failing = snap.iter().filter(|l| l.state == LinkState::Failed).count();
                     tracing::debug!(cycles, links = snap.len(), failing, "heartbeat");
                 },
+                _ = tokio::time::sleep_until(next_coordination) => {
+                    self.coordinate().await;
+                    next_coordination = self.next_coordination();
+                }
                 c = control.recv() => match c {
                     Some(Control::Reload) => {
                         starting = false;
@@ -298,6 +424,9 @@ impl Supervisor {
                 },
                 Some(e) = self.events_rx.recv() => match e {
                     SetupEvent::Ready(_) => starting = false,
+                    SetupEvent::LeaseLost(name) => {
+                        self.links.remove(&name);
+                    }
                     SetupEvent::BadInput(name, why) => {
                         broken.insert(name.clone(), format!("link `{name}`: {why}"));
                         if starting && broken.len() == self.links.len() {
@@ -313,6 +442,14 @@ impl Supervisor {
         let _ = stop_pruner.send(true);
         for h in handles.into_iter().chain([pruner]) {
             let _ = h.await;
+        }
+        // The batches in flight are done: hand every lease back at once (a shared store's other
+        // hosts take the links at their next coordination).
+        let store = self.store.clone();
+        match off_pool(move || store.coordinate(&[], true)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("cannot hand the leases back ({e}); they lapse instead"),
+            Err(e) => tracing::warn!("cannot hand the leases back: {e}"),
         }
         let snap = self.live.snapshot();
         let cycles: u64 = snap.iter().map(|l| l.cycles).sum();

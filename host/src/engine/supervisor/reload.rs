@@ -113,6 +113,7 @@ mod tests {
             protected_erp: None,
             conflict_winner: Side::Erp,
             batch_size: 100,
+            weight: 1,
         };
         (
             name.into(),

@@ -171,6 +171,17 @@ impl SqliteStore {
         self.commits.load(Ordering::Relaxed)
     }
 
+    /// Runs `f` on the connection (a read of whole tables, for `store migrate`); held cursors
+    /// are written first.
+    pub(crate) fn read_tables<T>(
+        &self,
+        f: impl FnOnce(&Connection, &str) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.persist_held()?;
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&inner.conn, &self.path)
+    }
+
     /// The store file.
     pub fn path(&self) -> &str {
         &self.path
