@@ -9,12 +9,13 @@ use std::time::Duration;
 use orderlink_e2e::cluster::Cluster;
 
 const LINKS: usize = 30;
-const ORDERS: usize = 40;
+const ORDERS: usize = 60;
 /// The ERP changes of one order, in the order they are made, and the shop status each maps to.
 const STEPS: [(&str, &str); 2] = [("Potwierdzony", "on_order"), ("Zaakceptowany", "packed")];
 
 /// Per link, six orders the test may change: the ZO is open and the shop status is one the
 /// mapping writes (nothing protected, out of scope or refused by the shop's transitions).
+/// Picked before any host runs, from the simulators' seeded state (the same at every run).
 fn pick_orders(c: &Cluster) -> Vec<Vec<String>> {
     c.pairs
         .iter()
@@ -97,6 +98,12 @@ fn assert_in_order(c: &Cluster, orders: &[(usize, String)], before: &[usize]) {
 #[test]
 fn hosts_share_links_take_over_from_a_killed_or_paused_host_and_hand_over_on_stop() {
     let mut c = Cluster::start(LINKS, ORDERS, "to_shop", "3s");
+    let picked = pick_orders(&c);
+    let check = c.orderlink(&["check"]);
+    assert!(
+        check.contains("holds no state yet"),
+        "check before any host ran: {check}"
+    );
     for _ in 0..3 {
         c.start_host();
     }
@@ -104,8 +111,15 @@ fn hosts_share_links_take_over_from_a_killed_or_paused_host_and_hand_over_on_sto
     for i in 0..3 {
         assert_eq!(c.held_by(i).len(), LINKS / 3, "{}", c.logs());
     }
-
-    let picked = pick_orders(&c);
+    // `status` names each link's owner and epoch.
+    let status = c.orderlink(&["status"]);
+    assert!(status.contains("OWNER (EPOCH)"), "{status}");
+    for i in 0..3 {
+        assert!(
+            status.contains(&c.host_suffix(i)),
+            "host {i} missing: {status}"
+        );
+    }
 
     // kill -9: host 0's links go to the others under a new epoch; changes made meanwhile land.
     let lost = c.held_by(0);

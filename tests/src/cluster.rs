@@ -179,6 +179,19 @@ impl Cluster {
         }
     }
 
+    /// Runs `orderlink ARGS --config CONFIG` to its end; returns stdout and stderr.
+    pub fn orderlink(&self, args: &[&str]) -> String {
+        let config = self.config.display().to_string();
+        let mut all = args.to_vec();
+        all.extend(["--config", &config]);
+        let out = crate::sims::orderlink(self.dir.path(), &all, &SyncEnv::secrets());
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
     /// Runs SQL on the store's database; rows as `|`-separated lines.
     pub fn sql(&self, query: &str) -> Vec<String> {
         self.pg.sql(&self.database, query)

@@ -10,9 +10,9 @@ use super::context::{connect_checked, load_config, load_plugins};
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 use crate::engine::plan_link;
 use crate::mapping::MappingFile;
-use crate::store::open::exists as store_exists;
+use crate::store::open::{describe as describe_store, exists as store_exists, open_command};
 use crate::store::OpenMode;
-use crate::store::SqliteStore;
+use crate::store::{SqliteStore, StoreError};
 
 /// Runs every check and prints one line per endpoint and link.
 pub fn run(config_path: &Path) -> anyhow::Result<u8> {
@@ -34,7 +34,34 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
         }
     }
     // The store file, if there is one, is judged read-only (never changed) before any network.
-    if store_exists(&config) {
+    if config.shared.is_some() {
+        // A shared store is reached and judged (never changed); an empty database is fine.
+        match open_command(&config, OpenMode::Read, "check") {
+            Ok(store) => match store.owners() {
+                Ok(owners) => println!(
+                    "store: {} answers; {} links leased by live hosts",
+                    describe_store(&config),
+                    owners.values().filter(|o| o.host.is_some()).count()
+                ),
+                Err(e) => {
+                    println!("error: {e}");
+                    failed = true;
+                }
+            },
+            Err(StoreError::Missing(_)) => println!(
+                "store: {} answers and holds no state yet (`run` creates it)",
+                describe_store(&config)
+            ),
+            Err(e) => {
+                println!("error: {e}");
+                if e.is_bad_input() {
+                    bad_input = true;
+                } else {
+                    failed = true;
+                }
+            }
+        }
+    } else if store_exists(&config) {
         if let Err(e) = SqliteStore::open(&config.store, OpenMode::Read) {
             println!("error: {e}");
             if e.is_bad_input() {

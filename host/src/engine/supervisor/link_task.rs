@@ -74,6 +74,15 @@ fn join_error_message(e: tokio::task::JoinError) -> String {
     }
 }
 
+/// When a cycle `wait` from now starts: rounded up to a tick shared by every link
+/// ([`super::schedule::on_tick`]), so that links due at about the same time wake together.
+fn on_tick(wait: Duration) -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let now = Instant::now();
+    epoch + super::schedule::on_tick(now.saturating_duration_since(epoch), wait)
+}
+
 /// Whether the feeds' `poll_after_ms` hints are followed: yes, unless `ORDERLINK_POLL_AFTER`
 /// is `ignore` (a switch for measuring what they save: `sync_throughput`'s burst benchmark).
 pub fn honour_poll_after() -> bool {
@@ -340,7 +349,7 @@ impl LinkTask {
                     }
                 });
                 self.publish_wait(wait);
-                due = Instant::now() + wait;
+                due = on_tick(wait);
                 plan = Some(p);
             }
         }

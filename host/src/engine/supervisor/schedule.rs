@@ -45,6 +45,35 @@ impl Finished {
     }
 }
 
+/// The tick a wait of `wait` is rounded up to: 250 ms for waits of 2.5 s or more, 50 ms for
+/// waits of 500 ms or more, none below. Links whose next cycles fall on the same tick are woken
+/// together: one timer wake-up of the host for many links instead of one each, at the cost of
+/// starting a cycle at most a tick later (a tenth of its wait at most).
+pub fn tick_of(wait: Duration) -> Option<Duration> {
+    if wait >= Duration::from_millis(2_500) {
+        Some(Duration::from_millis(250))
+    } else if wait >= Duration::from_millis(500) {
+        Some(Duration::from_millis(50))
+    } else {
+        None
+    }
+}
+
+/// When a cycle whose wait is `wait` should start, `now` being that long after a fixed
+/// process-wide epoch: `now + wait` rounded up to its tick ([`tick_of`]), as time since the
+/// epoch.
+pub fn on_tick(now: Duration, wait: Duration) -> Duration {
+    let at = now.saturating_add(wait);
+    match tick_of(wait) {
+        Some(tick) => {
+            let tick_ns = tick.as_nanos();
+            let ns = at.as_nanos().div_ceil(tick_ns) * tick_ns;
+            u64::try_from(ns).map_or(at, Duration::from_nanos)
+        }
+        None => at,
+    }
+}
+
 /// A link's polling pace: how many cycles in a row were idle or failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pace {
@@ -166,6 +195,25 @@ mod tests {
         }
         assert!(last >= Duration::from_secs(200), "{last:?}");
         assert_eq!(p.failures, 12);
+    }
+
+    #[test]
+    fn long_waits_end_on_shared_ticks_short_ones_exactly() {
+        let ms = Duration::from_millis;
+        // Two links whose 5 s waits end 30 ms apart start on the same tick.
+        assert_eq!(on_tick(ms(10_010), I), ms(15_250));
+        assert_eq!(on_tick(ms(10_040), I), ms(15_250));
+        assert_eq!(on_tick(ms(10_000), I), ms(15_000));
+        // Never earlier than asked, and at most a tick (a tenth of the wait) later.
+        for start in (0..3_000).step_by(7) {
+            for wait in [ms(100), ms(600), ms(1_000), I, C] {
+                let at = on_tick(ms(start), wait);
+                assert!(at >= ms(start) + wait);
+                assert!(at - (ms(start) + wait) <= wait / 10, "{start} {wait:?}");
+            }
+        }
+        // Held-back changes (a settle wait) are polled exactly when they settle.
+        assert_eq!(on_tick(ms(1_234), ms(300)), ms(1_534));
     }
 
     #[test]

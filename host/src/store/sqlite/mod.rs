@@ -45,8 +45,44 @@ struct Inner {
     conn: Connection,
     /// Cursors of empty pages, not yet written: (link, side) -> cursor.
     held_cursors: HashMap<(String, Side), String>,
+    /// Cursors as saved in the file, once read or written (only by the owner, [`OpenMode::Own`]:
+    /// nobody else writes cursors while it holds the lock), so an idle cycle reads none.
+    saved_cursors: HashMap<(String, Side), Option<String>>,
+    /// Outboxes known to hold nothing due before a time (ms since the epoch; `i64::MAX`:
+    /// empty), so an idle cycle's flush reads nothing (the owner only). Forgotten at every
+    /// write through this handle, and when another connection committed (`PRAGMA
+    /// data_version`, looked at no more than every [`OTHER_WRITERS_EVERY`]): an operator's
+    /// `dead-letters retry` from another process is seen within that.
+    idle_outboxes: HashMap<(String, Side), i64>,
+    /// When `PRAGMA data_version` was last looked at, and what it said.
+    version_seen: Option<(std::time::Instant, i64)>,
     /// The error of each link's last recorded cycle.
     last_errors: HashMap<String, Option<String>>,
+}
+
+/// How often the owner looks for commits of other connections (operator edits) before it
+/// trusts what it knows of idle outboxes.
+const OTHER_WRITERS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl Inner {
+    /// Forgets what is known of idle outboxes when another connection committed since the last
+    /// look (at most every [`OTHER_WRITERS_EVERY`]).
+    fn notice_other_writers(&mut self) -> rusqlite::Result<()> {
+        let now = std::time::Instant::now();
+        if let Some((at, _)) = self.version_seen {
+            if now.duration_since(at) < OTHER_WRITERS_EVERY {
+                return Ok(());
+            }
+        }
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if self.version_seen.map(|(_, v)| v) != Some(version) {
+            self.idle_outboxes.clear();
+        }
+        self.version_seen = Some((now, version));
+        Ok(())
+    }
 }
 
 /// The SQLite state store.
@@ -117,6 +153,9 @@ impl SqliteStore {
             inner: Mutex::new(Inner {
                 conn,
                 held_cursors: HashMap::new(),
+                saved_cursors: HashMap::new(),
+                idle_outboxes: HashMap::new(),
+                version_seen: None,
                 last_errors: HashMap::new(),
             }),
             path: name,
@@ -135,6 +174,9 @@ impl SqliteStore {
             inner: Mutex::new(Inner {
                 conn,
                 held_cursors: HashMap::new(),
+                saved_cursors: HashMap::new(),
+                idle_outboxes: HashMap::new(),
+                version_seen: None,
                 last_errors: HashMap::new(),
             }),
             path: name,
@@ -204,6 +246,7 @@ impl SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
             tx.commit()?;
+            inner.idle_outboxes.clear();
             Ok(out)
         })?;
         self.commits.fetch_add(1, Ordering::Relaxed);
@@ -221,6 +264,15 @@ impl SqliteStore {
         }
     }
 
+    /// Remembers cursors just saved in the file (the owner only).
+    fn remember_cursors(&self, saved: impl IntoIterator<Item = ((String, Side), Option<String>)>) {
+        if self.mode != OpenMode::Own {
+            return;
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.saved_cursors.extend(saved);
+    }
+
     fn persist_held(&self) -> Result<(), StoreError> {
         let held: Vec<((String, Side), String)> = {
             let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
@@ -236,7 +288,9 @@ impl SqliteStore {
                 up.execute(params![link, side.as_str(), cursor, now])?;
             }
             Ok(())
-        })
+        })?;
+        self.remember_cursors(held.into_iter().map(|(slot, c)| (slot, Some(c))));
+        Ok(())
     }
 }
 
@@ -473,15 +527,24 @@ impl StateStore for SqliteStore {
     }
 
     fn cursor(&self, link: &str, side: Side) -> Result<Option<String>, StoreError> {
+        let own = self.mode == OpenMode::Own;
         self.with(|inner| {
-            if let Some(c) = inner.held_cursors.get(&(link.to_owned(), side)) {
+            let slot = (link.to_owned(), side);
+            if let Some(c) = inner.held_cursors.get(&slot) {
                 return Ok(Some(c.clone()));
             }
-            inner
+            if let Some(c) = inner.saved_cursors.get(&slot) {
+                return Ok(c.clone());
+            }
+            let saved: Option<String> = inner
                 .conn
                 .prepare_cached("SELECT cursor FROM cursors WHERE link = ?1 AND side = ?2")?
                 .query_row(params![link, side.as_str()], |r| r.get(0))
-                .optional()
+                .optional()?;
+            if own {
+                inner.saved_cursors.insert(slot, saved.clone());
+            }
+            Ok(saved)
         })
     }
 
@@ -562,8 +625,12 @@ impl StateStore for SqliteStore {
             return Ok(());
         }
         self.write(|tx| record_page(tx, link, page, Some(page.next_cursor)))?;
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.held_cursors.remove(&slot);
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .held_cursors
+            .remove(&slot);
+        self.remember_cursors([(slot, Some(page.next_cursor.to_owned()))]);
         Ok(())
     }
 
@@ -573,13 +640,34 @@ impl StateStore for SqliteStore {
         target: Side,
         limit: u32,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let own = self.mode == OpenMode::Own;
         self.with(|inner| {
-            let mut stmt = inner.conn.prepare_cached(
-                "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
-                 FROM outbox WHERE link = ?1 AND target = ?2 AND next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
-            )?;
-            let rows = stmt.query_map(params![link, target.as_str(), now_ms(), limit], outbox_entry)?;
-            rows.collect()
+            let now = now_ms();
+            let slot = (link.to_owned(), target);
+            if own {
+                inner.notice_other_writers()?;
+                if inner.idle_outboxes.get(&slot).is_some_and(|until| now < *until) {
+                    return Ok(Vec::new());
+                }
+            }
+            let due: Vec<OutboxEntry> = inner
+                .conn
+                .prepare_cached(
+                    "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
+                     FROM outbox WHERE link = ?1 AND target = ?2 AND next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
+                )?
+                .query_map(params![link, target.as_str(), now, limit], outbox_entry)?
+                .collect::<rusqlite::Result<_>>()?;
+            if own && due.is_empty() {
+                let next: Option<i64> = inner
+                    .conn
+                    .prepare_cached(
+                        "SELECT MIN(next_attempt_ms) FROM outbox WHERE link = ?1 AND target = ?2",
+                    )?
+                    .query_row(params![link, target.as_str()], |r| r.get(0))?;
+                inner.idle_outboxes.insert(slot, next.unwrap_or(i64::MAX));
+            }
+            Ok(due)
         })
     }
 
@@ -946,7 +1034,9 @@ impl StateStore for SqliteStore {
                 )?,
             };
             Ok(())
-        })
+        })?;
+        self.remember_cursors([((link.to_owned(), side), cursor.map(str::to_owned))]);
+        Ok(())
     }
 }
 

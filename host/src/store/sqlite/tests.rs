@@ -473,3 +473,38 @@ fn an_unstamped_store_with_cursor_checkpoints_is_ours_too() {
         Some("s-7")
     );
 }
+
+#[test]
+fn an_idle_outbox_is_not_read_again_yet_writes_from_here_or_elsewhere_are_seen() {
+    let (_dir, path) = temp();
+    let owner = SqliteStore::open(&path, OpenMode::Own).unwrap();
+    let lease = owner.lease("main").unwrap();
+    assert!(owner.due_outbox("main", Side::Shop, 10).unwrap().is_empty());
+    // A write through the owner is due at once.
+    owner
+        .queue_writes(&lease, &[entry("1", 0)], &[], &[])
+        .unwrap();
+    let due = owner.due_outbox("main", Side::Shop, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    owner
+        .record_outcomes(
+            &lease,
+            &[OutboxUpdate::Done {
+                entry: due[0].clone(),
+                changed: true,
+            }],
+        )
+        .unwrap();
+    assert!(owner.due_outbox("main", Side::Shop, 10).unwrap().is_empty());
+    // An operator's edit from another process (another connection) is seen too.
+    let operator = SqliteStore::open(&path, OpenMode::Edit).unwrap();
+    operator
+        .queue_writes(&operator.lease("main").unwrap(), &[entry("2", 0)], &[], &[])
+        .unwrap();
+    std::thread::sleep(OTHER_WRITERS_EVERY);
+    let due = owner.due_outbox("main", Side::Shop, 10).unwrap();
+    assert_eq!(
+        due.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        ["2"]
+    );
+}
