@@ -16,6 +16,7 @@ fn open(pg: &PgServer, db: &str, host: &str, lease: Duration) -> PostgresStore {
             password: Some(PG_PASSWORD.to_owned()),
             lease,
             host: host.to_owned(),
+            heartbeat: true,
         },
         true,
     )
@@ -201,6 +202,7 @@ fn another_programs_database_and_a_newer_one_are_refused_untouched() {
             password: Some(PG_PASSWORD.into()),
             lease: Duration::from_secs(30),
             host: "h".into(),
+            heartbeat: true,
         },
         true,
     )
@@ -233,10 +235,43 @@ fn another_programs_database_and_a_newer_one_are_refused_untouched() {
             password: Some(PG_PASSWORD.into()),
             lease: Duration::from_secs(30),
             host: "h".into(),
+            heartbeat: true,
         },
         true,
     )
     .err()
     .expect("a newer database is refused");
     assert!(matches!(err, StoreError::Newer { found: 99, .. }), "{err}");
+}
+
+#[test]
+fn a_one_off_command_takes_only_free_links_and_never_makes_hosts_give_way() {
+    let pg = PgServer::start();
+    pg.create_database("command");
+    let lease = Duration::from_secs(30);
+    let a = open(&pg, "command", "a", lease);
+    let all = links(&["l1", "l2", "l3"]);
+    assert_eq!(a.coordinate(&all, false).unwrap().len(), 3);
+    let command = |name: &str| {
+        PostgresStore::connect(
+            PgOptions {
+                url: pg.url_without_password("command"),
+                password: Some(PG_PASSWORD.to_owned()),
+                lease,
+                host: name.to_owned(),
+                heartbeat: false,
+            },
+            true,
+        )
+        .unwrap()
+    };
+    let sync = command("a+sync-1");
+    // Every link is held by a live host: the command gets none, and the host keeps them all.
+    assert!(sync.coordinate(&all, false).unwrap().is_empty());
+    assert_eq!(a.coordinate(&all, false).unwrap().len(), 3);
+    // Once the host has stopped, the command takes every link, and gives them back.
+    assert!(a.coordinate(&all, true).unwrap().is_empty());
+    assert_eq!(sync.coordinate(&all, false).unwrap().len(), 3);
+    assert!(sync.coordinate(&all, true).unwrap().is_empty());
+    assert!(a.owners().unwrap().values().all(|o| o.host.is_none()));
 }

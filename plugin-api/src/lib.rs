@@ -20,6 +20,7 @@ pub mod sdk;
 pub mod secret;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod timestamp;
 
 pub use error::{ConnectorError, ErrorKind};
 pub use secret::Secret;

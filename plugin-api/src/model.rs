@@ -2,7 +2,9 @@
 //!
 //! Requests and answers cross the ABI as JSON inside ABI strings, so these types can grow
 //! (new optional fields) without breaking plugins built against an older version: unknown fields
-//! are ignored on both sides and every field added later must have a default.
+//! are ignored on both sides and every field added later must have a default. An order's empty
+//! optional fields are left out of the JSON (read back as `None`); timestamps are RFC 3339
+//! strings (`crate::timestamp`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -177,21 +179,29 @@ pub struct OrderState {
     /// `ObcyNumer`).
     pub key: String,
     /// The system's own id of the order, if different from the key.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The current status code (may be one the vocabulary does not know).
     pub status: String,
     /// When the order was created.
-    #[serde(default)]
+    #[serde(
+        default,
+        with = "crate::timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_at: Option<DateTime<Utc>>,
     /// When the order last changed.
-    #[serde(default)]
+    #[serde(
+        default,
+        with = "crate::timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub changed_at: Option<DateTime<Utc>>,
     /// Whether the order is fulfilled (a sales document exists), where the system knows it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfilled: Option<bool>,
     /// An opaque version token (e.g. a row stamp) usable as a precondition on apply.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 
@@ -374,7 +384,7 @@ pub struct ListRequest {
     #[serde(default)]
     pub unfulfilled_only: bool,
     /// Only orders created at or after this moment.
-    #[serde(default)]
+    #[serde(default, with = "crate::timestamp")]
     pub created_since: Option<DateTime<Utc>>,
     /// Only these order keys (empty: all in scope).
     #[serde(default)]

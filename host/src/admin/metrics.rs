@@ -239,6 +239,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn leases_show_the_owner_and_epoch_of_each_link() {
+        let now = Utc::now();
+        let mut here = LinkLive::new("a", LinkState::Running, 5.0);
+        here.owner = Some("node-1".into());
+        here.epoch = Some(4);
+        let mut there = LinkLive::new("b", LinkState::Standby, 5.0);
+        there.owner = Some("node-2".into());
+        there.epoch = Some(9);
+        // A store file: no owner, no lease lines.
+        let single = LinkLive::new("c", LinkState::Running, 5.0);
+        let text = render(Sample {
+            links: vec![here, there, single],
+            endpoints: Vec::new(),
+            now,
+        });
+        for line in [
+            "orderlink_link_lease_epoch{link=\"a\",owner=\"node-1\"} 4",
+            "orderlink_link_lease_epoch{link=\"b\",owner=\"node-2\"} 9",
+            "orderlink_link_owned{link=\"a\"} 1",
+            "orderlink_link_owned{link=\"b\"} 0",
+        ] {
+            assert!(text.contains(line), "missing {line}:\n{text}");
+        }
+        assert!(!text.contains("link=\"c\",owner"), "{text}");
+        assert!(!text.contains("orderlink_link_owned{link=\"c\"}"), "{text}");
+    }
+
+    #[test]
     fn links_and_endpoints_show_with_their_labels() {
         let now = Utc::now();
         let mut link = LinkLive::new("shop1", LinkState::Running, 5.0);

@@ -12,7 +12,7 @@ use crate::engine::plan_link;
 use crate::mapping::MappingFile;
 use crate::store::open::{describe as describe_store, exists as store_exists, open_command};
 use crate::store::OpenMode;
-use crate::store::{SqliteStore, StoreError};
+use crate::store::StoreError;
 
 /// Runs every check and prints one line per endpoint and link.
 pub fn run(config_path: &Path) -> anyhow::Result<u8> {
@@ -33,11 +33,11 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
             }
         }
     }
-    // The store file, if there is one, is judged read-only (never changed) before any network.
-    if config.shared.is_some() {
-        // A shared store is reached and judged (never changed); an empty database is fine.
+    // The store is judged read-only (never changed) before any network: a store file if there
+    // is one; a shared store is reached (an empty database is fine: `run` creates its tables).
+    if store_exists(&config) {
         match open_command(&config, OpenMode::Read, "check") {
-            Ok(store) => match store.owners() {
+            Ok(store) if config.shared.is_some() => match store.owners() {
                 Ok(owners) => println!(
                     "store: {} answers; {} links leased by live hosts",
                     describe_store(&config),
@@ -48,7 +48,8 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
                     failed = true;
                 }
             },
-            Err(StoreError::Missing(_)) => println!(
+            Ok(_) => {}
+            Err(StoreError::Missing(_)) if config.shared.is_some() => println!(
                 "store: {} answers and holds no state yet (`run` creates it)",
                 describe_store(&config)
             ),
@@ -59,15 +60,6 @@ pub fn run(config_path: &Path) -> anyhow::Result<u8> {
                 } else {
                     failed = true;
                 }
-            }
-        }
-    } else if store_exists(&config) {
-        if let Err(e) = SqliteStore::open(&config.store, OpenMode::Read) {
-            println!("error: {e}");
-            if e.is_bad_input() {
-                bad_input = true;
-            } else {
-                failed = true;
             }
         }
     }

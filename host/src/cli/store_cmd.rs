@@ -54,6 +54,7 @@ pub fn run(config_path: &Path, action: &StoreAction) -> anyhow::Result<u8> {
             password: std::env::var("PGPASSWORD").ok(),
             lease: Duration::from_secs(30),
             host: default_host(),
+            heartbeat: false,
         },
         true,
     )?;

@@ -23,6 +23,7 @@ pub mod postgres;
 mod records;
 pub mod sqlite;
 pub mod transfer;
+pub mod verdict;
 
 use std::collections::HashMap;
 
@@ -31,8 +32,9 @@ pub use error::StoreError;
 pub use order_trail::{KnownOrder, PendingWrite};
 pub use postgres::PostgresStore;
 pub use records::{
-    cycle_worth_recording, now_ms, now_text, AuditEntry, CycleRecord, DeadLetter, Lease, LinkOwner,
-    LinkStats, OrderRow, OutboxEntry, OutboxUpdate, PageCommit, SeenOrder,
+    applied_audit, cycle_worth_recording, dead_letter_audit, now_ms, now_text, outcome_audit,
+    AuditEntry, CycleRecord, DeadLetter, Lease, LinkOwner, LinkStats, OrderRow, OutboxEntry,
+    OutboxUpdate, PageCommit, SeenOrder,
 };
 pub use sqlite::{OpenMode, SqliteStore};
 

@@ -37,6 +37,7 @@ fn open_as(
                 url: shared.url.clone(),
                 password: shared.password.as_ref().map(|p| p.expose().to_owned()),
                 lease: shared.lease,
+                heartbeat: command.is_none(),
                 host: match command {
                     None => shared.host.clone(),
                     Some(c) => format!("{}+{c}-{}", shared.host, std::process::id()),

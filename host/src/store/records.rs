@@ -248,6 +248,36 @@ pub fn cycle_worth_recording(last_error: Option<&Option<String>>, cycle: &CycleR
     cycle.did_work || last_error != Some(&cycle.error)
 }
 
+/// The audit record of what became of an outbox entry (`action`, `why`).
+pub fn outcome_audit(link: &str, e: &OutboxEntry, action: &str, why: String) -> AuditEntry {
+    AuditEntry {
+        at: now_text(),
+        link: link.to_owned(),
+        key: e.key.clone(),
+        target: e.target.as_str().to_owned(),
+        from_status: e.from_status.clone(),
+        to_status: e.status.clone(),
+        action: action.to_owned(),
+        why,
+    }
+}
+
+/// The audit record of a write that landed: `applied`, or `applied (already set)` when the
+/// target reported no change.
+pub fn applied_audit(link: &str, e: &OutboxEntry, changed: bool) -> AuditEntry {
+    let action = if changed {
+        "applied"
+    } else {
+        "applied (already set)"
+    };
+    outcome_audit(link, e, action, e.reason.clone())
+}
+
+/// The audit record of a write that became a dead letter.
+pub fn dead_letter_audit(link: &str, e: &OutboxEntry, code: &str, reason: &str) -> AuditEntry {
+    outcome_audit(link, e, "dead letter", format!("{code}: {reason}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,15 +31,18 @@ pub struct Observed {
 }
 
 /// Reads what a host plans from, renewing the host's heartbeat first (or removing it when
-/// stopping).
+/// stopping); without `heartbeat` (a one-off command) it only reads.
 pub fn observe(
     c: &mut Client,
     host: &str,
     lease: Duration,
     stopping: bool,
+    heartbeat: bool,
 ) -> Result<Observed, postgres::Error> {
     let secs = lease.as_secs_f64();
-    if stopping {
+    if !heartbeat {
+        // Not among the hosts: nothing to renew or remove.
+    } else if stopping {
         c.execute("DELETE FROM hosts WHERE host = $1", &[&host])?;
     } else {
         c.execute(

@@ -43,6 +43,9 @@ pub struct PgOptions {
     pub lease: Duration,
     /// This process's name among the hosts (unique per process).
     pub host: String,
+    /// Whether it counts among the hosts sharing the links (`run`), with a heartbeat; a
+    /// one-off command only takes links nobody holds, so that the hosts never make room for it.
+    pub heartbeat: bool,
 }
 
 impl std::fmt::Debug for PgOptions {
@@ -52,6 +55,7 @@ impl std::fmt::Debug for PgOptions {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("lease", &self.lease)
             .field("host", &self.host)
+            .field("heartbeat", &self.heartbeat)
             .finish()
     }
 }
@@ -308,7 +312,15 @@ impl StateStore for PostgresStore {
     ) -> Result<Vec<Lease>, StoreError> {
         let host = self.options.host.as_str();
         let sent = Instant::now();
-        let seen = self.read(|c| leases::observe(c, host, self.options.lease, stopping))?;
+        let seen = self.read(|c| {
+            leases::observe(
+                c,
+                host,
+                self.options.lease,
+                stopping,
+                self.options.heartbeat,
+            )
+        })?;
         let foreign = seen
             .leases
             .iter()
@@ -645,6 +657,7 @@ mod tests {
             password: Some("other-secret".into()),
             lease: Duration::from_secs(30),
             host: "h".into(),
+            heartbeat: true,
         };
         let shown = format!("{o:?}");
         assert!(!shown.contains("secret"), "{shown}");

@@ -24,18 +24,7 @@ pub fn latest_version() -> i64 {
         .unwrap_or(0)
 }
 
-/// The verdict on a database's identity.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// No tables yet: a new store.
-    Fresh,
-    /// An orderlink store at this schema version.
-    Ours(i64),
-    /// An orderlink store newer than this build.
-    Newer(i64),
-    /// Another program's database: what it holds instead.
-    Foreign(String),
-}
+pub use crate::store::verdict::Verdict;
 
 /// Judges a database by its tables (in the connection's current schema) and schema history.
 pub fn judge(tables: &[String], version: Option<i64>, latest: i64) -> Verdict {

@@ -5,7 +5,10 @@ use postgres::Transaction;
 
 use crate::domain::Side;
 use crate::store::checkpoints::checkpoint_due;
-use crate::store::{now_ms, now_text, AuditEntry, OutboxEntry, OutboxUpdate, PageCommit};
+use crate::store::{
+    applied_audit, dead_letter_audit, now_ms, now_text, AuditEntry, OutboxEntry, OutboxUpdate,
+    PageCommit,
+};
 
 /// Saves a link's cursor from one side.
 pub const UPSERT_CURSOR: &str = "INSERT INTO cursors (link, side, cursor, updated_at) VALUES ($1, $2, $3, $4)
@@ -185,19 +188,6 @@ pub fn set_cursor(
     Ok(())
 }
 
-fn outcome_audit(link: &str, e: &OutboxEntry, action: &str, why: String) -> AuditEntry {
-    AuditEntry {
-        at: now_text(),
-        link: link.to_owned(),
-        key: e.key.clone(),
-        target: e.target.as_str().to_owned(),
-        from_status: e.from_status.clone(),
-        to_status: e.status.clone(),
-        action: action.to_owned(),
-        why,
-    }
-}
-
 fn attempts_after(e: &OutboxEntry) -> i32 {
     i32::try_from(e.attempts.saturating_add(1)).unwrap_or(i32::MAX)
 }
@@ -226,12 +216,7 @@ pub fn record_outcomes(
                     ),
                     &[&link, &e.key, &e.status, &now, changed],
                 )?;
-                let action = if *changed {
-                    "applied"
-                } else {
-                    "applied (already set)"
-                };
-                audit.push(outcome_audit(link, e, action, e.reason.clone()));
+                audit.push(applied_audit(link, e, *changed));
                 applied += 1;
             }
             OutboxUpdate::Retry {
@@ -267,12 +252,7 @@ pub fn record_outcomes(
                         &now,
                     ],
                 )?;
-                audit.push(outcome_audit(
-                    link,
-                    e,
-                    "dead letter",
-                    format!("{code}: {reason}"),
-                ));
+                audit.push(dead_letter_audit(link, e, code, reason));
             }
             OutboxUpdate::Reread {
                 entry: e,

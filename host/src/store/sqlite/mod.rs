@@ -21,9 +21,9 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Tran
 use self::lock::StoreLock;
 use self::schema::{Verdict, LATEST_VERSION, MIN_READABLE_VERSION};
 use super::{
-    cycle_worth_recording, now_ms, now_text, AuditEntry, Checkpoint, CycleRecord, DeadLetter,
-    KnownOrder, Lease, LinkStats, OrderRow, OutboxEntry, OutboxUpdate, PageCommit, PendingWrite,
-    StateStore, StoreError,
+    applied_audit, cycle_worth_recording, dead_letter_audit, now_ms, now_text, AuditEntry,
+    Checkpoint, CycleRecord, DeadLetter, KnownOrder, Lease, LinkStats, OrderRow, OutboxEntry,
+    OutboxUpdate, PageCommit, PendingWrite, StateStore, StoreError,
 };
 use crate::domain::Side;
 
@@ -412,19 +412,6 @@ fn drop_outbox(
     Ok(())
 }
 
-fn outcome_audit(link: &str, e: &OutboxEntry, action: &str, why: String) -> AuditEntry {
-    AuditEntry {
-        at: now_text(),
-        link: link.to_owned(),
-        key: e.key.clone(),
-        target: e.target.as_str().to_owned(),
-        from_status: e.from_status.clone(),
-        to_status: e.status.clone(),
-        action: action.to_owned(),
-        why,
-    }
-}
-
 fn seen_upsert(source: Side) -> &'static str {
     match source {
         Side::Shop => {
@@ -688,12 +675,7 @@ impl StateStore for SqliteStore {
                         delete.execute(params![e.id])?;
                         tx.prepare_cached(done_upsert(e.target))?
                             .execute(params![link, e.key, e.status, now, changed])?;
-                        let action = if *changed {
-                            "applied"
-                        } else {
-                            "applied (already set)"
-                        };
-                        audit.push(outcome_audit(link, e, action, e.reason.clone()));
+                        audit.push(applied_audit(link, e, *changed));
                         applied += 1;
                     }
                     OutboxUpdate::Retry {
@@ -729,7 +711,7 @@ impl StateStore for SqliteStore {
                             e.attempts + 1,
                             now
                         ])?;
-                        audit.push(outcome_audit(link, e, "dead letter", format!("{code}: {reason}")));
+                        audit.push(dead_letter_audit(link, e, code, reason));
                     }
                     OutboxUpdate::Reread {
                         entry: e,

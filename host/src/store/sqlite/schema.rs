@@ -54,18 +54,7 @@ pub struct Identity {
     pub tables: Vec<String>,
 }
 
-/// The verdict on a file's identity.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// No tables yet: a new store.
-    Fresh,
-    /// An orderlink store at this schema version (1 for the unstamped first version).
-    Ours(i64),
-    /// An orderlink store newer than this build.
-    Newer(i64),
-    /// Another program's database: what it holds instead.
-    Foreign(String),
-}
+pub use crate::store::verdict::Verdict;
 
 /// Judges a file by its identity.
 pub fn judge(id: &Identity) -> Verdict {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::outcome_audit;
 use crate::store::SeenOrder;
 
 const V1_FIXTURE: &str = include_str!("../../../tests/fixtures/store-v1.sql");
