@@ -637,11 +637,13 @@ impl StateStore for SqliteStore {
                     return Ok(Vec::new());
                 }
             }
+            // Walked in id order (`outbox_in_order`; the `+` keeps SQLite from sorting every due
+            // write by `outbox_due` instead): it stops after the batch.
             let due: Vec<OutboxEntry> = inner
                 .conn
                 .prepare_cached(
                     "SELECT id, target, key, status, from_status, source_status, expected_version, reason, attempts
-                     FROM outbox WHERE link = ?1 AND target = ?2 AND next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
+                     FROM outbox WHERE link = ?1 AND target = ?2 AND +next_attempt_ms <= ?3 ORDER BY id LIMIT ?4",
                 )?
                 .query_map(params![link, target.as_str(), now, limit], outbox_entry)?
                 .collect::<rusqlite::Result<_>>()?;

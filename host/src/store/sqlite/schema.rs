@@ -16,6 +16,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_identity_and_indexes.sql"),
     include_str!("migrations/003_cursor_checkpoints.sql"),
+    include_str!("migrations/004_outbox_in_order.sql"),
 ];
 
 /// The schema version this build writes.
