@@ -168,7 +168,8 @@ fn main() {
     // One host, store file.
     let single = c.single_host_config();
     let h = c.start_host_with(&single);
-    std::thread::sleep(Duration::from_secs(3));
+    // As long as the hosts ran before their first burst.
+    std::thread::sleep(Duration::from_secs(5));
     let orders = burst_orders(&c);
     let one = burst(&c, &orders);
     println!(

@@ -37,7 +37,8 @@ pub struct ClusterOptions<'a> {
     pub direction: &'a str,
     /// `[store] lease`.
     pub lease: &'a str,
-    /// Every link's `poll_interval`.
+    /// Every link's `poll_interval` (and `poll_interval_max`: a fixed pace, so that figures
+    /// do not depend on how long the links were idle).
     pub poll: &'a str,
     /// Extra PostgreSQL server options.
     pub pg_options: &'a str,
@@ -77,7 +78,7 @@ impl Cluster {
         for (i, p) in pairs.iter().enumerate() {
             text.push_str(&p.endpoints_toml(&format!("shop{i}"), &format!("erp{i}")));
             text.push_str(&format!(
-                "\n[links.l{i}]\nshop = \"shop{i}\"\nerp = \"erp{i}\"\nmapping = \"mapping.toml\"\ndirection = \"{direction}\"\nscope = \"unfulfilled\"\npoll_interval = \"{poll}\"\n"
+                "\n[links.l{i}]\nshop = \"shop{i}\"\nerp = \"erp{i}\"\nmapping = \"mapping.toml\"\ndirection = \"{direction}\"\nscope = \"unfulfilled\"\npoll_interval = \"{poll}\"\npoll_interval_max = \"{poll}\"\n"
             ));
         }
         let config = dir.path().join("orderlink.toml");

@@ -84,6 +84,8 @@ struct Inner {
 
 /// The PostgreSQL state store.
 pub struct PostgresStore {
+    /// The connection lease coordination uses (none for read-only commands: they use `inner`).
+    leases: Option<Mutex<Client>>,
     inner: Mutex<Inner>,
     held: Mutex<HashMap<String, Held>>,
     /// When the first lease another host holds lapses (seen at the last coordination).
@@ -126,7 +128,15 @@ impl PostgresStore {
         let unlocked = schema::unlock(&mut client).map_err(|e| pg_err(&name, e));
         judged?;
         unlocked?;
+        // Leases have a connection of their own: renewals never wait behind the links' state
+        // reads and writes (a busy host would otherwise let its leases lapse).
+        let leases = if migrate {
+            Some(config.connect(NoTls).map_err(|e| pg_err(&name, e))?)
+        } else {
+            None
+        };
         Ok(PostgresStore {
+            leases: leases.map(Mutex::new),
             inner: Mutex::new(Inner {
                 client,
                 held_cursors: HashMap::new(),
@@ -165,6 +175,20 @@ impl PostgresStore {
     ) -> Result<T, StoreError> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut inner).map_err(|e| pg_err(&self.name, e))
+    }
+
+    /// Runs lease coordination on the leases' own connection.
+    fn on_leases<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        match &self.leases {
+            Some(c) => {
+                let mut client = c.lock().unwrap_or_else(PoisonError::into_inner);
+                f(&mut client).map_err(|e| pg_err(&self.name, e))
+            }
+            None => self.read(f),
+        }
     }
 
     /// Runs a read on the connection.
@@ -312,7 +336,7 @@ impl StateStore for PostgresStore {
     ) -> Result<Vec<Lease>, StoreError> {
         let host = self.options.host.as_str();
         let sent = Instant::now();
-        let seen = self.read(|c| {
+        let seen = self.on_leases(|c| {
             leases::observe(
                 c,
                 host,
@@ -343,7 +367,8 @@ impl StateStore for PostgresStore {
             // Cursors held in memory go out before the leases do.
             self.persist_held()?;
         }
-        let held = self.read(|c| leases::apply(c, host, self.options.lease, &actions, sent))?;
+        let held =
+            self.on_leases(|c| leases::apply(c, host, self.options.lease, &actions, sent))?;
         let lost: Vec<String> = {
             let before = self.held.lock().unwrap_or_else(PoisonError::into_inner);
             before
@@ -389,7 +414,7 @@ impl StateStore for PostgresStore {
     }
 
     fn owners(&self) -> Result<HashMap<String, LinkOwner>, StoreError> {
-        self.read(leases::owners)
+        self.on_leases(leases::owners)
     }
 
     fn cursor(&self, link: &str, side: Side) -> Result<Option<String>, StoreError> {
