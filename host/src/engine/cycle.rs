@@ -208,8 +208,9 @@ fn pull(
     let mut more = true;
     for _ in 0..MAX_PAGES_PER_CYCLE {
         if stop.load(Ordering::SeqCst) {
-            more = false;
-            break;
+            // The cursor is saved with every page: the next start goes on from here.
+            progress.stopped("the next start goes on from there");
+            return Ok(());
         }
         let page = src
             .connector

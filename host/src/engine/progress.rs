@@ -183,6 +183,22 @@ impl Progress {
         }
     }
 
+    /// The pull was cut short because the host is stopping: says so when progress lines were
+    /// logged (a long pull), with what happens to the rest (`then`).
+    pub fn stopped(&self, then: &str) {
+        if self.reported {
+            tracing::info!(
+                link = %self.link,
+                side = self.side.as_str(),
+                read = self.read,
+                "stopping after {} orders read from the {} {}; {then}",
+                self.read,
+                self.side.as_str(),
+                self.pull.as_str()
+            );
+        }
+    }
+
     /// Ends the pull for this cycle. `more` says the cycle's page budget ran out while the
     /// source had more: the next cycle continues at once (and the caller keeps this progress
     /// for it). Logs the end when progress lines were logged, or when more is left.

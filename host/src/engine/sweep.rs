@@ -51,7 +51,8 @@ pub fn sweep(
     let mut progress = plan.resume_progress(source, Pull::Listing);
     for _ in 0..MAX_PAGES_PER_CYCLE {
         if stop.load(Ordering::SeqCst) {
-            // Stopping: the next start sweeps again from the beginning.
+            // Stopping: the rest is listed by the next sweep.
+            progress.stopped("the rest is listed by the next sweep (`sweep_interval`)");
             return Ok(());
         }
         let page = plan
