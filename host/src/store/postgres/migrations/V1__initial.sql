@@ -1,4 +1,4 @@
--- Version 1 of the PostgreSQL store: the state of the SQLite store (version 3), plus the leases
+-- Version 1 of the PostgreSQL store: the state of the SQLite store (version 4), plus the leases
 -- that let several hosts share the links, and the hosts' heartbeats.
 CREATE TABLE orderlink_identity (
     application TEXT NOT NULL CHECK (application = 'orderlink'),
@@ -20,6 +20,7 @@ CREATE TABLE outbox (
     last_error TEXT, created_at TEXT NOT NULL,
     UNIQUE (link, target, key));
 CREATE INDEX outbox_due ON outbox (link, target, next_attempt_ms);
+CREATE INDEX outbox_in_order ON outbox (link, target, id);
 CREATE TABLE dead_letters (
     id BIGSERIAL PRIMARY KEY, link TEXT NOT NULL, target TEXT NOT NULL, key TEXT NOT NULL,
     status TEXT NOT NULL, source_status TEXT NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL,
