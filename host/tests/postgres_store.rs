@@ -9,18 +9,28 @@ use orderlink::store::postgres::{PgOptions, PostgresStore};
 use orderlink::store::{OutboxEntry, OutboxUpdate, PageCommit, SeenOrder, StateStore, StoreError};
 use orderlink_e2e::postgres::{PgServer, PG_PASSWORD};
 
-fn open(pg: &PgServer, db: &str, host: &str, lease: Duration) -> PostgresStore {
+/// Connects to database `db` as host `host` (`heartbeat`: a `run` host, not a one-off command).
+fn connect(
+    pg: &PgServer,
+    db: &str,
+    host: &str,
+    lease: Duration,
+    heartbeat: bool,
+) -> Result<PostgresStore, StoreError> {
     PostgresStore::connect(
         PgOptions {
             url: pg.url_without_password(db),
             password: Some(PG_PASSWORD.to_owned()),
             lease,
             host: host.to_owned(),
-            heartbeat: true,
+            heartbeat,
         },
         true,
     )
-    .unwrap_or_else(|e| panic!("connect: {e}\n{}", pg.log()))
+}
+
+fn open(pg: &PgServer, db: &str, host: &str, lease: Duration) -> PostgresStore {
+    connect(pg, db, host, lease, true).unwrap_or_else(|e| panic!("connect: {e}\n{}", pg.log()))
 }
 
 fn links(names: &[&str]) -> Vec<(String, u32)> {
@@ -196,18 +206,9 @@ fn another_programs_database_and_a_newer_one_are_refused_untouched() {
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     c.batch_execute("CREATE TABLE customers (id int); INSERT INTO customers VALUES (1);")
         .unwrap();
-    let err = PostgresStore::connect(
-        PgOptions {
-            url: pg.url_without_password("foreign"),
-            password: Some(PG_PASSWORD.into()),
-            lease: Duration::from_secs(30),
-            host: "h".into(),
-            heartbeat: true,
-        },
-        true,
-    )
-    .err()
-    .expect("a foreign database is refused");
+    let err = connect(&pg, "foreign", "h", Duration::from_secs(30), true)
+        .err()
+        .expect("a foreign database is refused");
     let shown = err.to_string();
     assert!(shown.contains("customers"), "{shown}");
     assert!(!shown.contains(PG_PASSWORD), "{shown}");
@@ -229,18 +230,9 @@ fn another_programs_database_and_a_newer_one_are_refused_untouched() {
          VALUES (99, 'future', '2030-01-01', '0')",
     )
     .unwrap();
-    let err = PostgresStore::connect(
-        PgOptions {
-            url: pg.url_without_password("newer"),
-            password: Some(PG_PASSWORD.into()),
-            lease: Duration::from_secs(30),
-            host: "h".into(),
-            heartbeat: true,
-        },
-        true,
-    )
-    .err()
-    .expect("a newer database is refused");
+    let err = connect(&pg, "newer", "h", Duration::from_secs(30), true)
+        .err()
+        .expect("a newer database is refused");
     assert!(matches!(err, StoreError::Newer { found: 99, .. }), "{err}");
 }
 
@@ -252,20 +244,7 @@ fn a_one_off_command_takes_only_free_links_and_never_makes_hosts_give_way() {
     let a = open(&pg, "command", "a", lease);
     let all = links(&["l1", "l2", "l3"]);
     assert_eq!(a.coordinate(&all, false).unwrap().len(), 3);
-    let command = |name: &str| {
-        PostgresStore::connect(
-            PgOptions {
-                url: pg.url_without_password("command"),
-                password: Some(PG_PASSWORD.to_owned()),
-                lease,
-                host: name.to_owned(),
-                heartbeat: false,
-            },
-            true,
-        )
-        .unwrap()
-    };
-    let sync = command("a+sync-1");
+    let sync = connect(&pg, "command", "a+sync-1", lease, false).unwrap();
     // Every link is held by a live host: the command gets none, and the host keeps them all.
     assert!(sync.coordinate(&all, false).unwrap().is_empty());
     assert_eq!(a.coordinate(&all, false).unwrap().len(), 3);
