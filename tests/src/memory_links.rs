@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::postgres::{PgServer, PG_PASSWORD, PG_PASSWORD_ENV};
+use crate::sync_env::postgres_if_wanted;
+
 /// The mapping of the memory connectors' statuses (both tables complete).
 pub const MEMORY_MAPPING: &str = r#"
 [to_shop]
@@ -31,6 +34,8 @@ pub struct MemoryLinks {
     pub dir: TempDir,
     /// The config file.
     pub config: PathBuf,
+    /// The PostgreSQL server holding the store, when the tests run on PostgreSQL.
+    pub pg: Option<PgServer>,
 }
 
 /// The config text of `n` links named `l0000`.. each with its own memory shop and ERP holding
@@ -65,11 +70,15 @@ impl MemoryLinks {
     pub fn new(n: usize, orders: usize, interval: &str, extra: &str) -> MemoryLinks {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
         let config = dir.path().join("orderlink.toml");
-        std::fs::write(&config, config_text(n, orders, interval, extra))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let pg = postgres_if_wanted();
+        let mut text = config_text(n, orders, interval, extra);
+        if let Some(pg) = &pg {
+            text = text.replacen("path = \"state.sqlite\"", &pg.store_toml("orderlink"), 1);
+        }
+        std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(dir.path().join("mapping.toml"), MEMORY_MAPPING)
             .unwrap_or_else(|e| panic!("{e}"));
-        MemoryLinks { dir, config }
+        MemoryLinks { dir, config, pg }
     }
 
     /// Writes a file in the temp dir.
@@ -98,6 +107,7 @@ impl RunningHost {
             .current_dir(dir)
             .args(["--log", level, "run", "--config"])
             .arg(config)
+            .env(PG_PASSWORD_ENV, PG_PASSWORD)
             .stdout(Stdio::null())
             .stderr(Stdio::from(file))
             .spawn()

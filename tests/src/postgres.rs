@@ -150,6 +150,16 @@ impl PgServer {
             .collect()
     }
 
+    /// The `[store]` lines of a config on database `database` of this server (password from
+    /// [`PG_PASSWORD_ENV`], lease 3 s, a fixed host name: a host restarted after a crash takes
+    /// its leases back at once, as the one process on a store file does).
+    pub fn store_toml(&self, database: &str) -> String {
+        format!(
+            "url = \"{}\"\npassword = \"${{env:{PG_PASSWORD_ENV}}}\"\nlease = \"3s\"\nhost = \"test-host\"",
+            self.url_without_password(database)
+        )
+    }
+
     /// The server's log so far (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()

@@ -198,6 +198,16 @@ pub fn on_postgres() -> bool {
         .is_some_and(|name| name.ends_with("_on_postgres"))
 }
 
+/// A throwaway PostgreSQL server with a database `orderlink`, when this test binary runs on
+/// PostgreSQL ([`on_postgres`]).
+pub fn postgres_if_wanted() -> Option<PgServer> {
+    on_postgres().then(|| {
+        let pg = PgServer::start();
+        pg.create_database("orderlink");
+        pg
+    })
+}
+
 /// A temp dir holding a config, a mapping and the state store (a file, or a PostgreSQL
 /// database), with helpers to run orderlink.
 pub struct SyncEnv {
@@ -223,19 +233,10 @@ impl SyncEnv {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
         std::fs::write(dir.path().join("mapping.toml"), mapping).unwrap_or_else(|e| panic!("{e}"));
         let config = dir.path().join("orderlink.toml");
-        let pg = on_postgres().then(|| {
-            let pg = PgServer::start();
-            pg.create_database("orderlink");
-            pg
-        });
-        // On PostgreSQL, a fixed host name: a host restarted after a crash takes its leases
-        // back at once, as the one process on a store file does.
+        let pg = postgres_if_wanted();
         let store = match &pg {
             None => "path = \"state.sqlite\"".to_owned(),
-            Some(pg) => format!(
-                "url = \"{}\"\npassword = \"${{env:{PG_PASSWORD_ENV}}}\"\nlease = \"3s\"\nhost = \"test-host\"",
-                pg.url_without_password("orderlink")
-            ),
+            Some(pg) => pg.store_toml("orderlink"),
         };
         let text = format!(
             "[store]\n{store}\n\n[plugins]\ndirs = [\"{}\"]\n{}\n[links.main]\nshop = \"shop\"\nerp = \"erp\"\nmapping = \"mapping.toml\"\npoll_interval = \"200ms\"\n{link_body}\n",
