@@ -110,6 +110,14 @@ fn table() -> Vec<Case> {
         row("into the shop without a scope", &[("scope = \"unfulfilled\"\n", "")], SYNC, &["links.main", "needs a scope"]),
         row("a misspelt links table", &[("[links.main]", "[unused]")], SYNC, &["unknown field `unused`"]),
         row("an audit retention that is not a duration", &[("[store]", "[store]\naudit_retention = \"soon\"")], SYNC, &["store.audit_retention", "90d"]),
+        // --- a store shared by several hosts ---
+        row("a store url beside a store path", &[("[store]", "[store]\nurl = \"postgres://u@127.0.0.1:9/db\"")], SYNC, &["store.url", "not both"]),
+        row("a password inside the store url", &[("path = \"state.sqlite\"", "url = \"postgres://u:hunter2@127.0.0.1:9/db\"")], SYNC, &["store.url", "must not hold the password", "${env:NAME}"]),
+        row("a store url that is not PostgreSQL", &[("path = \"state.sqlite\"", "url = \"mysql://u@127.0.0.1:9/db\"")], CHECK, &["store.url", "postgres://"]),
+        row("a lease shorter than 3 s", &[("path = \"state.sqlite\"", "url = \"postgres://u@127.0.0.1:9/db\"\nlease = \"1s\"")], SYNC, &["store.lease", "3s"]),
+        row("a host name with a space", &[("path = \"state.sqlite\"", "url = \"postgres://u@127.0.0.1:9/db\"\nhost = \"node 1\"")], RUN, &["store.host", "letters, digits"]),
+        row("a store password without a url", &[("[store]", "[store]\npassword = \"x\"")], SYNC, &["store.password", "url"]),
+        row("a link weight of zero", &[("", "weight = 0\n")], SYNC, &["links.main.weight", "1 to 1000"]),
         row("an empty connector name", &[("connector = \"idosell\"", "connector = \"\"")], SYNC, &["endpoints.shop.connector", "must name a connector"]),
         row("a connector no plugin provides", &[("connector = \"idosell\"", "connector = \"nosuch\"")], CHECK, &["endpoints.shop.connector", "no plugin provides connector `nosuch`", "enova365"]),
         // --- connector configs, checked against each connector's schema ---
