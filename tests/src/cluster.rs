@@ -262,30 +262,6 @@ impl Cluster {
         .collect()
     }
 
-    /// Waits until every link is leased to a live host, and the hosts holding them number
-    /// `hosts`; returns how long it took. Panics with the hosts' logs after `timeout`.
-    pub fn wait_owned(&self, hosts: usize, timeout: Duration) -> Duration {
-        let start = Instant::now();
-        loop {
-            let owners = self.owners();
-            let mut holders: Vec<&str> = owners.iter().map(|o| o.1.as_str()).collect();
-            holders.sort_unstable();
-            holders.dedup();
-            if owners.len() == self.pairs.len() && holders.len() == hosts {
-                return start.elapsed();
-            }
-            if start.elapsed() > timeout {
-                panic!(
-                    "after {timeout:?}: {} of {} links leased, by {holders:?}\n{}",
-                    owners.len(),
-                    self.pairs.len(),
-                    self.logs()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
     /// Whether a host that should be running has exited.
     pub fn any_exited(&mut self) -> bool {
         self.hosts

@@ -17,8 +17,19 @@ enum Kind {
 
 use Kind::{Bool, Int4, Int8, Text};
 
-/// The tables of the state, with their columns, in an order that respects nothing but itself
-/// (there are no foreign keys).
+impl Kind {
+    /// The PostgreSQL array type of a column of this kind.
+    fn sql_array(self) -> &'static str {
+        match self {
+            Text => "text[]",
+            Int8 => "bigint[]",
+            Int4 => "integer[]",
+            Bool => "boolean[]",
+        }
+    }
+}
+
+/// The tables of the state, with their columns (no foreign keys: any order copies).
 const TABLES: &[(&str, &[(&str, Kind)])] = &[
     (
         "cursors",
@@ -164,15 +175,6 @@ impl ColumnValues {
             ColumnValues::Bool(c) => c,
         }
     }
-
-    fn sql_type(kind: Kind) -> &'static str {
-        match kind {
-            Text => "text[]",
-            Int8 => "bigint[]",
-            Int4 => "integer[]",
-            Bool => "boolean[]",
-        }
-    }
 }
 
 fn pg(name: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
@@ -222,7 +224,7 @@ pub fn copy(
         let unnest: Vec<String> = columns
             .iter()
             .enumerate()
-            .map(|(i, (_, k))| format!("${}::{}", i + 1, ColumnValues::sql_type(*k)))
+            .map(|(i, (_, k))| format!("${}::{}", i + 1, k.sql_array()))
             .collect();
         let insert = format!(
             "INSERT INTO {table} ({list}) SELECT * FROM unnest({})",

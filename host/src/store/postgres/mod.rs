@@ -158,16 +158,6 @@ impl PostgresStore {
         })
     }
 
-    /// This process's name among the hosts.
-    pub fn host(&self) -> &str {
-        &self.options.host
-    }
-
-    /// The database, for messages (no password).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Runs `f` on the connection; errors name the database.
     fn with<T>(
         &self,
